@@ -59,5 +59,5 @@ def pytest_terminal_summary(terminalreporter):
     failed = [r for r in terminalreporter.stats.get("failed", []) if "docker" in r.keywords]
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if "docker" in r.keywords]
     terminalreporter.write_line(
-        f"docker tests: {len(passed)} passed, {len(failed)} failed, {len(skipped)} skipped"
+        f"Docker mode: {len(passed)} docker tests passed ({len(failed)} failed, {len(skipped)} skipped)"
     )
