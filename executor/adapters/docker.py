@@ -66,6 +66,7 @@ class _Container:
     image: str
     directory: Path
     port: int | None          # the host port allocated on the host network, else None
+    cpu_file: Path | None = None  # the container's cgroup CPU counter, once found
 
 
 class DockerAdapter(Adapter):
@@ -286,6 +287,38 @@ class DockerAdapter(Adapter):
             log.info("removed %d orphaned runtime container(s) of %s", removed, hostname)
         return removed
 
+    def prune(self, hostname: str, keep: set[str]) -> int:
+        """Remove containers and directories of ``hostname`` whose runtime is not in ``keep``."""
+        pruned = 0
+        containers = self._api.containers(all=True, filters={"label": f"{LABEL_EXECUTOR}={hostname}"})
+        for container in containers:
+            name = (container.get("Names") or ["/"])[0].lstrip("/")
+            if name not in keep:
+                self._force_remove(container["Id"])
+                pruned += 1
+        if self.work_dir.is_dir():
+            for directory in self.work_dir.iterdir():
+                if directory.name not in keep and _owner(directory) == hostname:
+                    self._remove_dir(directory, image=None)
+                    pruned += 1
+        return pruned
+
+    def cpu_seconds(self, instance: Instance) -> float | None:
+        """CPU time of the container: its cgroup counter when visible, else one stats call."""
+        handle: _Container = instance.handle
+        if handle.cpu_file is None:
+            handle.cpu_file = _cgroup_cpu_file(handle.id)
+        if handle.cpu_file is not None:
+            try:
+                return _read_cpu_file(handle.cpu_file)
+            except (OSError, ValueError):
+                return None  # the container is gone
+        try:
+            stats = self._api.stats(handle.id, stream=False, one_shot=True)
+            return stats["cpu_stats"]["cpu_usage"]["total_usage"] / 1e9
+        except (DockerException, KeyError, TypeError):
+            return None
+
     # -- start-up and shutdown -----------------------------------------------------------------
 
     def prepare(self) -> None:
@@ -374,6 +407,35 @@ def _bindable(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+# Where Docker puts a container's CPU counter (cgroup v1 and v2, cgroupfs and systemd drivers).
+_CPU_FILES = (
+    "/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage",
+    "/sys/fs/cgroup/cpu,cpuacct/docker/{id}/cpuacct.usage",
+    "/sys/fs/cgroup/cpuacct/system.slice/docker-{id}.scope/cpuacct.usage",
+    "/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat",
+    "/sys/fs/cgroup/docker/{id}/cpu.stat",
+)
+
+
+def _cgroup_cpu_file(container_id: str) -> Path | None:
+    for pattern in _CPU_FILES:
+        path = Path(pattern.format(id=container_id))
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_cpu_file(path: Path) -> float:
+    text = path.read_text()
+    if path.name == "cpu.stat":  # cgroup v2: "usage_usec N" among other lines
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+        raise ValueError("no usage_usec in cpu.stat")
+    return int(text) / 1e9  # cgroup v1: nanoseconds
 
 
 def _owner(directory: Path) -> str | None:

@@ -281,6 +281,34 @@ def test_a_stale_container_of_the_same_name_is_replaced(adapter, engine):
         new.close()
 
 
+def test_prune_removes_what_belongs_to_no_runtime(adapter, engine):
+    kept = adapter.start(launch(adapter, "kept"))
+    dropped = adapter.start(launch(adapter, "dropped"))
+    stray = adapter.work_dir / f"{adapter.hostname}-stray"
+    stray.mkdir()
+    (stray / ".executor").write_text(adapter.hostname)
+    foreign = adapter.work_dir / "someone-else"
+    foreign.mkdir()
+    assert adapter.prune(adapter.hostname, keep={kept.name}) == 3  # container + 2 directories
+    assert [c.name for c in _mine(engine, adapter.hostname)] == [kept.name]
+    assert sorted(p.name for p in adapter.work_dir.iterdir()) == sorted([kept.name, "someone-else"])
+    assert adapter.exited(kept) is None and adapter.exited(dropped).code is None
+    foreign.rmdir()
+
+
+@pytest.mark.parametrize("source", ["cgroup", "stats"])
+def test_cpu_seconds_grow_with_work(adapter, monkeypatch, source):
+    if source == "stats":  # an executor that cannot see the cgroup files asks the engine
+        monkeypatch.setattr("executor.adapters.docker._cgroup_cpu_file", lambda container_id: None)
+    instance = adapter.start(launch(adapter, "cpu"))
+    before = adapter.cpu_seconds(instance)
+    assert before is not None
+    assert run(adapter, instance, "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done")[0] == 0
+    assert adapter.cpu_seconds(instance) > before
+    adapter.remove(instance)
+    assert adapter.cpu_seconds(instance) is None
+
+
 # -- named networks (created and joined; no traffic: bridge addresses are off limits here) ------
 
 def test_named_networks_are_created_and_joined(engine, tmp_path):
