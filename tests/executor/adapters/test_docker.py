@@ -349,3 +349,80 @@ def test_prepare_pull_failure_is_logged_not_fatal(engine, tmp_path, caplog):
         assert "registry-canary-password" not in caplog.text
     finally:
         adapter.close()
+
+
+# -- a real runtime image: build through exec, start from the artifact, call it over HTTP ----
+
+NODE_IMAGE = "openruntimes/node:v3-18.0"
+NODE_FUNCTION = b"""module.exports = async (context) => {
+  context.log('log from ' + context.req.method);
+  return context.res.send('hello ' + process.env.GREETING + ' ' + context.req.path);
+};
+"""
+
+
+@pytest.fixture(scope="module")
+def node_image(engine):
+    """The node-18.0 runtime image, built from runtimes/node when missing (as `make images`)."""
+    try:
+        engine.images.get(NODE_IMAGE)
+    except docker.errors.ImageNotFound:
+        subprocess.run([str(ROOT / "scripts/build-image.sh"), "node-18.0"], check=True)
+    return NODE_IMAGE
+
+
+def _source(path: Path, files: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in files.items():
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
+    return path
+
+
+def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes, dict[str, str]]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        connection.close()
+
+
+def test_node_runtime_builds_starts_and_serves(adapter, node_image, tmp_path):
+    source = _source(tmp_path / "source.tar.gz", {"index.js": NODE_FUNCTION})
+    builder = adapter.start(launch(adapter, "build", image=node_image, source=source,
+                                   env={"OPEN_RUNTIMES_ENTRYPOINT": "index.js", "CI": "true"}))
+    code, output = run(adapter, builder,
+                       'tar -zxf /tmp/code.tar.gz -C /mnt/code && helpers/build.sh "npm --version"')
+    assert code == 0, output
+    assert "Build finished." in output
+    artifact = tmp_path / "artifact.tar.gz"
+    artifact.write_bytes((builder.code_dir / "code.tar.gz").read_bytes())
+    adapter.remove(builder)
+
+    start = 'cp /tmp/code.tar.gz /mnt/code/code.tar.gz && nohup helpers/start.sh "node src/server.js"'
+    instance = adapter.start(launch(adapter, "serve", image=node_image, command=start, source=artifact,
+                                    env={"OPEN_RUNTIMES_SECRET": "s3cret", "GREETING": "world"}))
+    wait_for_port(instance.port, timeout=30)
+    assert adapter.exited(instance) is None
+    status, body, headers = _get(instance.port, "/path", {"x-open-runtimes-secret": "s3cret",
+                                                           "x-open-runtimes-log-id": "call1"})
+    assert (status, body) == (200, b"hello world /path")
+    assert (instance.logs_dir / "call1_logs.log").read_text() == "log from GET"
+    assert _get(instance.port, "/", {"x-open-runtimes-secret": "wrong"})[0] == 500
+
+    port = instance.port
+    adapter.remove(instance)
+    with pytest.raises(OSError):
+        wait_for_port(port, timeout=0.5)
+
+
+def test_node_runtime_without_artifact_exits_with_its_reason(adapter, node_image):
+    start = 'nohup helpers/start.sh "node src/server.js"'
+    instance = adapter.start(launch(adapter, "broken", image=node_image, command=start))
+    exit = wait_exited(adapter, instance)
+    assert exit.code not in (0, None)
+    assert "Preparing for start ..." in exit.output_tail
+    assert "/mnt/code/code.tar.gz" in exit.output_tail
