@@ -71,7 +71,9 @@ def argv(
         "--die-with-parent",
     ]
     for host_file in HOST_FILES:
-        if os.path.exists(host_file) and str(root) != "/":
+        # bwrap cannot create a missing mount point in a read-only root: skip those files.
+        in_root = os.path.join(str(root), host_file.lstrip("/"))
+        if os.path.exists(host_file) and str(root) != "/" and os.path.exists(in_root):
             args += ["--ro-bind", host_file, host_file]
     for mount in mounts:
         args += ["--bind" if mount.writable else "--ro-bind", str(mount.source), str(mount.target)]

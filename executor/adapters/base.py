@@ -89,5 +89,14 @@ class Adapter(ABC):
     def prepare(self) -> None:
         """Start-up work (pull images, create networks). Default: nothing."""
 
+    def prune(self, hostname: str, keep: set[str]) -> int:
+        """Delete leftovers (directories, ...) of ``hostname`` whose runtime name is not in
+        ``keep``; return how many. Default: nothing to prune."""
+        return 0
+
+    def cpu_seconds(self, instance: Instance) -> float | None:
+        """CPU time used so far by the runtime, for usage figures. Default: unknown."""
+        return None
+
     def close(self) -> None:
         """Release adapter resources at shutdown. Default: nothing."""

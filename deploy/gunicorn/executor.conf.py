@@ -1,0 +1,46 @@
+"""gunicorn settings of the executor: ONE gevent worker (the runtime registry lives in its
+memory; gevent gives the concurrency).
+
+    gunicorn -c deploy/gunicorn/executor.conf.py 'executor.app:create_app()'
+
+``OPR_EXECUTOR_BIND`` (default ``127.0.0.1:3000``) sets the listen address.
+"""
+import logging
+import os
+import sys
+
+bind = os.environ.get("OPR_EXECUTOR_BIND", "127.0.0.1:3000")
+workers = 1                       # never more: see spec 4.1
+worker_class = "gevent"
+worker_connections = 2000
+timeout = 0                       # executions and builds last as long as their own timeouts
+graceful_timeout = 10
+keepalive = 75
+accesslog = None                  # the app logs one line per request itself
+# Several executors may run on one host: no shared control socket in $HOME.
+control_socket_disable = True
+loglevel = os.environ.get("OPR_EXECUTOR_LOG_LEVEL", "info")
+
+
+def on_starting(server):
+    """Validate the configuration before any worker starts: one line, then exit."""
+    from executor.config import Config, ConfigError
+
+    try:
+        Config.from_env()
+    except ConfigError as error:
+        print(f"executor: invalid configuration: {error}", file=sys.stderr)
+        sys.exit(1)
+
+
+def post_fork(server, worker):
+    logging.basicConfig(level=getattr(logging, loglevel.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def worker_exit(server, worker):
+    """SIGTERM: remove this executor's runtimes before the worker exits."""
+    app = getattr(worker, "wsgi", None)
+    executor = getattr(app, "extensions", {}).get("executor") if app is not None else None
+    if executor is not None:
+        executor.shutdown()

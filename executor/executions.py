@@ -1,0 +1,319 @@
+"""Executing a function: cold start, readiness, the call and its result (spec 3.5).
+
+The hot path of a warm execution is one pooled keep-alive HTTP request to the runtime plus a
+few dictionary operations: no Docker call, no file system access unless log files came back.
+"""
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+import gevent
+from geventhttpclient import HTTPClient
+from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
+
+from executor import builds
+from executor.builds import CreateRequest
+from executor.errors import ExecutorError
+from executor.runtimes import Runtime
+from executor.services import Services
+
+log = logging.getLogger(__name__)
+
+READY_POLL_SECONDS = 0.01           # how often the runtime's port is tried while it starts
+EXIT_CHECK_SECONDS = 0.1            # how often the adapter is asked whether it died meanwhile
+LOG_LIMIT = 5 * 1024 * 1024
+LOG_TRUNCATED = "\nLog file has been truncated to 5.00MB."
+POOL_SIZE = 256                     # connections kept per runtime (the runtimes serve >= 16)
+# Hop-by-hop or framing headers the executor sets itself.
+DROPPED_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
+PROTOCOL_PREFIX = "x-open-runtimes-"
+
+
+@dataclass(frozen=True)
+class ExecutionRequest:
+    """A validated execution; ``create`` holds the cold-start parameters when given."""
+
+    runtime_id: str
+    body: bytes = b""
+    path: str = "/"
+    method: str = "GET"
+    headers: dict = field(default_factory=dict)
+    timeout: int = 15
+    logging: bool = True
+    create: CreateRequest | None = None
+
+
+@dataclass
+class Result:
+    status_code: int
+    headers: dict
+    body: bytes
+    logs: str
+    errors: str
+    duration: float
+    start_time: float
+    cold_start: bool
+    timings: dict
+
+    def fields(self, body) -> dict:
+        return {
+            "statusCode": self.status_code,
+            "headers": self.headers,
+            "body": body,
+            "logs": self.logs,
+            "errors": self.errors,
+            "duration": self.duration,
+            "startTime": self.start_time,
+            "coldStart": self.cold_start,
+            "timings": self.timings,
+        }
+
+
+def execute(services: Services, request: ExecutionRequest) -> Result:
+    """Run one execution within ``request.timeout`` seconds, cold start included."""
+    started = time.monotonic()
+    start_time = time.time()
+    deadline = started + request.timeout
+    timings = {"wait": 0.0, "create": 0.0, "ready": 0.0, "execution": 0.0, "total": 0.0}
+    runtime, cold = _obtain(services, request, deadline, timings)
+    runtime.inflight += 1
+    runtime.touch()
+    try:
+        mark = time.monotonic()
+        _wait_until_ready(services, runtime, deadline)
+        timings["ready"] = _ms(mark)
+        mark = time.monotonic()
+        result = _call(services, runtime, request, deadline)
+        timings["execution"] = _ms(mark)
+    finally:
+        runtime.inflight -= 1
+        runtime.touch()
+    timings["total"] = _ms(started)
+    result.timings = timings
+    result.start_time = start_time
+    result.duration = time.monotonic() - started
+    result.cold_start = cold
+    return result
+
+
+def _obtain(services: Services, request: ExecutionRequest, deadline: float,
+            timings: dict) -> tuple[Runtime, bool]:
+    """The runtime to call: the registered one, one created now, or one being created."""
+    runtime = services.registry.get(request.runtime_id)
+    if runtime is not None and not runtime.pending:
+        return runtime, False
+    mark = time.monotonic()
+    if runtime is None:
+        create = request.create
+        if create is None or not create.image or not create.source:
+            raise ExecutorError(
+                "runtime_not_found",
+                "Runtime not found. Please start it first or provide runtime-related parameters.")
+        try:
+            created = builds.create(services, create)
+        except ExecutorError as error:
+            if error.type != "runtime_conflict":
+                raise
+            runtime = services.registry.get(request.runtime_id)  # created concurrently: wait
+            if runtime is None:
+                raise
+        else:
+            timings["create"] = created.create_ms
+            return created.runtime, True
+    # Another execution (or a create call) is creating it: wait within our own budget.
+    if not runtime.settled.wait(max(0.0, deadline - time.monotonic())):
+        raise ExecutorError("runtime_timeout")
+    timings["wait"] = _ms(mark)
+    if runtime.failure is not None:
+        raise runtime.failure
+    return runtime, True
+
+
+def _wait_until_ready(services: Services, runtime: Runtime, deadline: float) -> None:
+    """Poll the runtime's port until it accepts connections (spec 3.5, step 2)."""
+    if runtime.listening:
+        return
+    instance = runtime.instance
+    if instance is None:
+        raise _removed()
+    next_exit_check = 0.0
+    while True:
+        now = time.monotonic()
+        if runtime.removed.is_set():
+            raise _removed()
+        if now >= next_exit_check:
+            _fail_if_exited(services, runtime, "before it was ready")
+            next_exit_check = now + EXIT_CHECK_SECONDS
+        if _accepts(instance.host, instance.port, min(0.5, max(0.01, deadline - now))):
+            runtime.listening = True
+            return
+        if time.monotonic() + READY_POLL_SECONDS >= deadline:
+            raise ExecutorError("runtime_timeout")
+        gevent.sleep(READY_POLL_SECONDS)
+
+
+def _accepts(host: str, port: int, timeout: float) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _fail_if_exited(services: Services, runtime: Runtime, when: str) -> None:
+    instance = runtime.instance
+    if instance is None:
+        raise _removed()
+    exit = services.adapter.exited(instance)
+    if exit is None:
+        return
+    services.remove(runtime)
+    code = "unknown" if exit.code is None else exit.code
+    tail = f" Last output:\n{exit.output_tail}" if exit.output_tail else ""
+    raise ExecutorError(
+        "runtime_failed",
+        f"Runtime failed. The runtime exited with code {code} {when}; it has been removed and "
+        f"the next execution starts a fresh one.{tail}")
+
+
+def _removed() -> ExecutorError:
+    return ExecutorError("runtime_failed", "Runtime failed. The runtime was removed during the execution.")
+
+
+def _client(runtime: Runtime) -> HTTPClient:
+    if runtime.client is None:
+        instance = runtime.instance
+        if instance is None:
+            raise _removed()
+        # Timeouts are enforced per execution with gevent.Timeout; these only bound the
+        # socket operations of a runtime that never answers.
+        runtime.client = HTTPClient(instance.host, instance.port, concurrency=POOL_SIZE,
+                                    connection_timeout=30, network_timeout=24 * 3600,
+                                    block_size=65536)
+    return runtime.client
+
+
+def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadline: float) -> Result:
+    config = services.config
+    instance = runtime.instance
+    if instance is None:
+        raise _removed()
+    headers = {name.lower(): str(value) for name, value in request.headers.items()
+               if name.lower() not in DROPPED_HEADERS}
+    remaining = deadline - time.monotonic()
+    headers["x-open-runtimes-secret"] = runtime.secret
+    headers["x-open-runtimes-timeout"] = str(max(1, int(remaining)))
+    log_id = None
+    if instance.logs_dir is not None:
+        log_id = uuid.uuid4().hex
+        headers["x-open-runtimes-log-id"] = log_id
+    else:
+        headers.pop("x-open-runtimes-log-id", None)
+    if not request.logging:
+        headers["x-open-runtimes-logging"] = "disabled"
+    attempts = config.retry_attempts
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ExecutorError("execution_timeout")
+        try:
+            with gevent.Timeout(remaining):
+                response = _client(runtime).request(request.method, request.path, body=request.body,
+                                                    headers=headers)
+                body = response.read() if request.method != "HEAD" else b""
+                response.release()
+            break
+        except gevent.Timeout:
+            raise ExecutorError("execution_timeout") from None
+        except ConnectionRefusedError:
+            _fail_if_exited(services, runtime, "during the execution")
+            if runtime.removed.is_set():
+                raise _removed() from None
+            delay = config.retry_delay_ms / 1000
+            if attempts <= 0 or time.monotonic() + delay >= deadline:
+                raise ExecutorError("general_unknown", "Runtime request failed: connection refused.", 500) from None
+            attempts -= 1
+            gevent.sleep(delay)
+        except (HTTPConnectionClosed, ConnectionResetError, BrokenPipeError) as error:
+            raise _died(services, runtime, error) from None
+        except HTTPParseError as error:
+            if "connection closed" in str(error):
+                raise _died(services, runtime, error) from None
+            raise ExecutorError(
+                "general_unknown", "Invalid response. This usually means too large logs or errors.", 500) from None
+        except OSError as error:
+            if runtime.removed.is_set():
+                raise _removed() from None
+            reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
+            raise ExecutorError("general_unknown", f"Runtime request failed: {reason}.", 500) from None
+    return _result(instance, response, body, log_id)
+
+
+def _died(services: Services, runtime: Runtime, error: BaseException) -> ExecutorError:
+    """The connection broke mid-call: the runtime is gone or unusable; remove it."""
+    if runtime.removed.is_set():
+        return _removed()
+    try:
+        _fail_if_exited(services, runtime, "during the execution")
+    except ExecutorError as exited:
+        return exited
+    services.remove(runtime)
+    return ExecutorError(
+        "runtime_failed",
+        f"Runtime failed. The runtime closed the connection during the execution ({error}); it has "
+        "been removed and the next execution starts a fresh one.")
+
+
+def _result(instance, response, body: bytes, log_id: str | None) -> Result:
+    headers: dict[str, str] = {}
+    for name, value in response.items():
+        name = name.lower()
+        if name.startswith(PROTOCOL_PREFIX):
+            continue
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    logs = errors = None
+    echoed = response.get("x-open-runtimes-log-id")
+    if log_id is not None and instance.logs_dir is not None:
+        logs = _read_log_file(instance.logs_dir / f"{log_id}_logs.log") if echoed == log_id else None
+        errors = _read_log_file(instance.logs_dir / f"{log_id}_errors.log") if echoed == log_id else None
+    if logs is None:
+        logs = _cap(unquote(response.get("x-open-runtimes-logs") or ""))
+    if errors is None:
+        errors = _cap(unquote(response.get("x-open-runtimes-errors") or ""))
+    return Result(status_code=response.status_code, headers=headers, body=body, logs=logs,
+                  errors=errors, duration=0.0, start_time=0.0, cold_start=False, timings={})
+
+
+def _read_log_file(path) -> str | None:
+    """The file's text (capped), then delete it; None when it is missing."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(LOG_LIMIT + 1)
+    except OSError:
+        return None
+    finally:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    if len(data) > LOG_LIMIT:
+        return data[:LOG_LIMIT].decode("utf-8", "ignore") + LOG_TRUNCATED
+    return data.decode("utf-8", "replace")
+
+
+def _cap(text: str) -> str:
+    encoded = text.encode("utf-8", "surrogateescape")
+    if len(encoded) <= LOG_LIMIT:
+        return text
+    return encoded[:LOG_LIMIT].decode("utf-8", "ignore") + LOG_TRUNCATED
+
+
+def _ms(since: float) -> float:
+    return round((time.monotonic() - since) * 1000, 3)
