@@ -108,18 +108,42 @@ class DockerAdapter(Adapter):
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self, launch: Launch) -> Instance:
-        """Create and start the container of ``launch``; its server may still be starting."""
+        """Create and start the container of ``launch``; its server may still be starting.
+
+        Any failure removes what was made (directory, port, container) before raising; Docker's
+        refusals become ``runtime_failed`` errors that name the reason.
+        """
         directory = self.work_dir / launch.name
-        code_dir, logs_dir = directory / "code", directory / "logs"
         self._remove_dir(directory, launch.image)  # a stale leftover of a crashed run
+        handle = _Container(id="", image=launch.image, directory=directory, port=None)
+        try:
+            return self._start(launch, handle)
+        except ImageNotFound:
+            self._discard(handle)
+            raise ExecutorError(
+                "runtime_failed",
+                f"Runtime failed. Image {launch.image} is not available on this Docker host.",
+            ) from None
+        except APIError as error:
+            self._discard(handle)
+            raise ExecutorError(
+                "runtime_failed",
+                f"Runtime failed. Docker could not start the container: {error.explanation or error}",
+            ) from None
+        except BaseException:
+            self._discard(handle)
+            raise
+
+    def _start(self, launch: Launch, handle: _Container) -> Instance:
+        code_dir, logs_dir = handle.directory / "code", handle.directory / "logs"
         code_dir.mkdir(parents=True)
         logs_dir.mkdir()
-        (directory / MARKER).write_text(self.hostname)
+        (handle.directory / MARKER).write_text(self.hostname)
         binds = {str(code_dir): {"bind": "/mnt/code", "mode": "rw"},
                  str(logs_dir): {"bind": "/mnt/logs", "mode": "rw"}}
         if launch.source is not None:
-            shutil.copyfile(launch.source, directory / "source")
-            binds[str(directory / "source")] = {"bind": "/tmp/code.tar.gz", "mode": "ro"}
+            shutil.copyfile(launch.source, handle.directory / "source")
+            binds[str(handle.directory / "source")] = {"bind": "/tmp/code.tar.gz", "mode": "ro"}
 
         env = dict(launch.env)
         build_only = launch.command is None
@@ -128,16 +152,17 @@ class DockerAdapter(Adapter):
             env["PIP_CERT"] = HOST_CA_BUNDLE
             env["NODE_EXTRA_CA_CERTS"] = HOST_CA_BUNDLE
 
-        port = None
+        hostname = None
         if self.host_network:
-            port = self._ports.acquire()
-            env["OPEN_RUNTIMES_PORT"] = str(port)
+            handle.port = self._ports.acquire()
+            env["OPEN_RUNTIMES_PORT"] = str(handle.port)
             # Loopback only: on the host network 0.0.0.0 would expose the runtime to the LAN.
             env["OPEN_RUNTIMES_HOST"] = "127.0.0.1"
-            network, host, reach_port = "host", "127.0.0.1", port
+            network, host, port = "host", "127.0.0.1", handle.port
         else:
-            network = random.choice(self.networks)
-            host, reach_port = launch.name, RUNTIME_PORT
+            # Reached by its container name (Docker's DNS); hostnames stop at 63 characters.
+            network, host, port = random.choice(self.networks), launch.name, RUNTIME_PORT
+            hostname = launch.name if len(launch.name) <= 63 else None
 
         host_config = self._api.create_host_config(
             binds=binds,
@@ -151,31 +176,9 @@ class DockerAdapter(Adapter):
         )
         labels = {**launch.labels, LABEL_EXECUTOR: self.hostname, LABEL_RUNTIME_ID: launch.runtime_id}
         command = IDLE_COMMAND if build_only else ["bash", "-c", launch.command]
-        try:
-            container_id = self._create(launch, command, env, labels, host_config,
-                                        hostname=None if self.host_network else launch.name)
-            handle = _Container(container_id, launch.image, directory, port)
-            try:
-                self._api.start(container_id)
-            except BaseException:
-                self._discard(handle)
-                raise
-        except ImageNotFound:
-            self._cleanup_failed_start(directory, launch.image, port)
-            raise ExecutorError(
-                "runtime_failed",
-                f"Runtime failed. Image {launch.image} is not available on this Docker host.",
-            ) from None
-        except APIError as error:
-            self._cleanup_failed_start(directory, launch.image, port)
-            raise ExecutorError(
-                "runtime_failed",
-                f"Runtime failed. Docker could not start the container: {error.explanation or error}",
-            ) from None
-        except BaseException:
-            self._cleanup_failed_start(directory, launch.image, port)
-            raise
-        return Instance(name=launch.name, host=host, port=reach_port,
+        handle.id = self._create(launch, command, env, labels, host_config, hostname)
+        self._api.start(handle.id)
+        return Instance(name=launch.name, host=host, port=port,
                         code_dir=code_dir, logs_dir=logs_dir, handle=handle)
 
     def _create(self, launch: Launch, command, env, labels, host_config, hostname) -> str:
@@ -194,10 +197,6 @@ class DockerAdapter(Adapter):
                 log.warning("replacing stale container %s", launch.name)
                 self._force_remove(launch.name)
         raise AssertionError("unreachable")
-
-    def _cleanup_failed_start(self, directory: Path, image: str, port: int | None) -> None:
-        self._ports.release(port)
-        self._remove_dir(directory, image)
 
     def run(self, instance: Instance, command: str, timeout: float, sink: OutputSink,
             shell: str = "bash") -> int:
@@ -259,7 +258,8 @@ class DockerAdapter(Adapter):
         self._discard(handle)
 
     def _discard(self, handle: _Container) -> None:
-        self._force_remove(handle.id)
+        if handle.id:
+            self._force_remove(handle.id)
         self._ports.release(handle.port)
         handle.port = None
         self._remove_dir(handle.directory, handle.image)

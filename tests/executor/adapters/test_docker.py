@@ -211,6 +211,9 @@ def test_start_with_an_unknown_image_is_a_clear_error_and_leaves_nothing(adapter
     assert raised.value.type == "runtime_failed"
     assert "openruntimes/none:v3-0.0" in raised.value.message
     assert list((tmp_path / "work").glob("*")) == []
+    with pytest.raises(FileNotFoundError):
+        adapter.start(launch(adapter, "nosource", source=tmp_path / "missing.tar.gz"))
+    assert list((tmp_path / "work").glob("*")) == []
 
 
 # -- exited, remove, orphans -------------------------------------------------------------------
@@ -327,6 +330,10 @@ def test_named_networks_are_created_and_joined(engine, tmp_path):
         code, output = run(adapter, instance, "echo ${OPEN_RUNTIMES_PORT:-unset}")
         assert (code, output) == (0, "unset\n")
         adapter.remove(instance)
+        long_id = "l" * 64  # the name is longer than a hostname may be
+        instance = adapter.start(launch(adapter, long_id, command="sleep infinity"))
+        assert instance.host == f"{hostname}-{long_id}"
+        assert adapter.exited(instance) is None
     finally:
         adapter.remove_orphans(hostname)
         adapter.close()
