@@ -45,7 +45,8 @@ HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 # A build-only runtime idles until commands are exec'd in it; Docker's init reaps their orphans.
 IDLE_COMMAND = ["sleep", "infinity"]
 TAIL_LINES = 20
-MARKER = ".executor"         # in each runtime dir: the executor hostname that owns it
+# In each runtime dir: "<executor hostname>\n<image>", who owns it and what can delete it.
+MARKER = ".executor"
 # Container logs stay bounded however long a runtime lives (exited() reads only the tail).
 LOG_CONFIG = {"type": "json-file", "config": {"max-size": "10m", "max-file": "1"}}
 # Runs a command with stdout+stderr merged at the source (one pipe keeps their order) and its
@@ -138,7 +139,7 @@ class DockerAdapter(Adapter):
         code_dir, logs_dir = handle.directory / "code", handle.directory / "logs"
         code_dir.mkdir(parents=True)
         logs_dir.mkdir()
-        (handle.directory / MARKER).write_text(self.hostname)
+        (handle.directory / MARKER).write_text(f"{self.hostname}\n{launch.image}\n")
         binds = {str(code_dir): {"bind": "/mnt/code", "mode": "rw"},
                  str(logs_dir): {"bind": "/mnt/logs", "mode": "rw"}}
         if launch.source is not None:
@@ -281,8 +282,9 @@ class DockerAdapter(Adapter):
         removed = len(containers)
         if self.work_dir.is_dir():
             for directory in self.work_dir.iterdir():
-                if _owner(directory) == hostname:
-                    self._remove_dir(directory, image=None)
+                owner, image = _owner(directory)
+                if owner == hostname:
+                    self._remove_dir(directory, image)
         if removed:
             log.info("removed %d orphaned runtime container(s) of %s", removed, hostname)
         return removed
@@ -298,8 +300,9 @@ class DockerAdapter(Adapter):
                 pruned += 1
         if self.work_dir.is_dir():
             for directory in self.work_dir.iterdir():
-                if directory.name not in keep and _owner(directory) == hostname:
-                    self._remove_dir(directory, image=None)
+                owner, image = _owner(directory)
+                if owner == hostname and directory.name not in keep:
+                    self._remove_dir(directory, image)
                     pruned += 1
         return pruned
 
@@ -438,11 +441,13 @@ def _read_cpu_file(path: Path) -> float:
     return int(text) / 1e9  # cgroup v1: nanoseconds
 
 
-def _owner(directory: Path) -> str | None:
+def _owner(directory: Path) -> tuple[str | None, str | None]:
+    """The executor hostname and image recorded in a runtime directory, if it has a marker."""
     try:
-        return (directory / MARKER).read_text()
+        lines = (directory / MARKER).read_text().splitlines()
     except OSError:
-        return None
+        return None, None
+    return (lines[0] if lines else None), (lines[1] if len(lines) > 1 else None)
 
 
 # -- the exec stream ---------------------------------------------------------------------------

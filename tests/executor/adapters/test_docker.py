@@ -10,8 +10,10 @@ import http.client
 import io
 import os
 import secrets
+import shutil
 import subprocess
 import tarfile
+import tempfile
 import time
 from pathlib import Path
 
@@ -250,6 +252,45 @@ def test_root_owned_files_are_removed_through_a_container(adapter, tmp_path):
     assert list(directory.iterdir()) == []
 
 
+NON_ROOT_SCRIPT = """
+import os, sys
+from pathlib import Path
+from executor.adapters.base import Launch
+from executor.adapters.docker import DockerAdapter
+work, hostname = Path(sys.argv[1]), sys.argv[2]
+adapter = DockerAdapter(hostname=hostname, work_dir=work, port_range=(34000, 34999))
+instance = adapter.start(Launch(name=hostname + "-nr", runtime_id="nr", image=sys.argv[3],
+                                command=None, env={}))
+script = "mkdir -p /mnt/code/a/b && touch /mnt/code/a/b/f && chmod 755 /mnt/code/a && echo x > /mnt/logs/l"
+assert adapter.run(instance, script, 30, lambda chunk: None) == 0
+assert not os.access(instance.code_dir / "a", os.W_OK)  # this user cannot delete it by itself
+adapter.remove(instance)
+assert list(work.iterdir()) == [], list(work.iterdir())
+print("removed")
+"""
+
+
+def test_a_non_root_executor_removes_files_the_container_wrote_as_root(engine, tmp_path):
+    if os.getuid() != 0:
+        pytest.skip("already non-root: the other removal tests cover it")
+    docker_gid = os.stat("/var/run/docker.sock").st_gid
+    work = Path(tempfile.mkdtemp(prefix="opr-nonroot-"))
+    hostname = f"opr-test-{secrets.token_hex(4)}"
+    try:
+        os.chmod(work, 0o755)
+        os.chown(work, 65534, 65534)
+        result = subprocess.run(
+            ["setpriv", "--reuid", "65534", "--regid", "65534", "--groups", str(docker_gid),
+             str(ROOT / ".venv/bin/python"), "-c", NON_ROOT_SCRIPT, str(work), hostname, BASE_IMAGE],
+            cwd=ROOT, env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "PYTHONPATH": str(ROOT)},
+            capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == "removed\n"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        assert _mine(engine, hostname) == []
+
+
 def test_remove_orphans_removes_only_this_executors_runtimes(adapter, engine, tmp_path):
     crashed = DockerAdapter(hostname=adapter.hostname, work_dir=adapter.work_dir, networks=("host",),
                             port_range=(32000, 32999))
@@ -289,7 +330,7 @@ def test_prune_removes_what_belongs_to_no_runtime(adapter, engine):
     dropped = adapter.start(launch(adapter, "dropped"))
     stray = adapter.work_dir / f"{adapter.hostname}-stray"
     stray.mkdir()
-    (stray / ".executor").write_text(adapter.hostname)
+    (stray / ".executor").write_text(f"{adapter.hostname}\n{BASE_IMAGE}\n")
     foreign = adapter.work_dir / "someone-else"
     foreign.mkdir()
     assert adapter.prune(adapter.hostname, keep={kept.name}) == 3  # container + 2 directories
