@@ -55,6 +55,11 @@ def sandbox_argv(root: Path, mounts: list[sandbox.Mount], command: list[str], cw
         elif entry.is_dir():
             entries += ["--ro-bind", str(entry), f"/{entry.name}"]
     args[1:4] = entries + ["--tmpfs", "/tmp"]
+    # A host file can only be bound over a file the root has (bookworm's minbase lacks /etc/hosts).
+    for host_file in sandbox.HOST_FILES:
+        if not os.path.lexists(root / host_file.lstrip("/")) and host_file in args:
+            at = args.index(host_file)
+            del args[at - 1: at + 2]
     chdir = args.index("--chdir")
     args[chdir:chdir] = ["--remount-ro", "/"]
     return args
@@ -252,6 +257,17 @@ class ProcessServer(Server):
 
     def stop(self) -> None:
         if self.process.poll() is None:
+            # Killing the sandbox's init first ends its PID namespace and lets bwrap reap it;
+            # killing the whole group at once would orphan it as a zombie for a moment.
+            for pid, _ in descendants(self.process.pid)[:1]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
             try:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
