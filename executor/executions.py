@@ -253,6 +253,10 @@ def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadl
                 raise _removed() from None
             reason = error.strerror or errno.errorcode.get(error.errno or 0, str(error))
             raise ExecutorError("general_unknown", f"Runtime request failed: {reason}.", 500) from None
+        except Exception:
+            if runtime.removed.is_set():  # e.g. its connection pool was closed by the removal
+                raise _removed() from None
+            raise
     return _result(instance, response, body, log_id)
 
 

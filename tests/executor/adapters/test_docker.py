@@ -46,7 +46,7 @@ def _mine(engine, hostname):
 @pytest.fixture
 def adapter(engine, tmp_path):
     """An adapter on the host network with its own executor hostname; nothing is left after."""
-    hostname = f"opr-test-{secrets.token_hex(4)}"
+    hostname = f"opr-adaptertest-{secrets.token_hex(4)}"
     adapter = DockerAdapter(hostname=hostname, work_dir=tmp_path / "work", networks=("host",),
                             port_range=(31000, 31999))
     yield adapter
@@ -275,7 +275,7 @@ def test_a_non_root_executor_removes_files_the_container_wrote_as_root(engine, t
         pytest.skip("already non-root: the other removal tests cover it")
     docker_gid = os.stat("/var/run/docker.sock").st_gid
     work = Path(tempfile.mkdtemp(prefix="opr-nonroot-"))
-    hostname = f"opr-test-{secrets.token_hex(4)}"
+    hostname = f"opr-adaptertest-{secrets.token_hex(4)}"
     try:
         os.chmod(work, 0o755)
         os.chown(work, 65534, 65534)
@@ -357,7 +357,7 @@ def test_cpu_seconds_grow_with_work(adapter, monkeypatch, source):
 
 def test_named_networks_are_created_and_joined(engine, tmp_path):
     network = f"opr-test-net-{secrets.token_hex(4)}"
-    hostname = f"opr-test-{secrets.token_hex(4)}"
+    hostname = f"opr-adaptertest-{secrets.token_hex(4)}"
     adapter = DockerAdapter(hostname=hostname, work_dir=tmp_path / "work", networks=(network,))
     try:
         adapter.prepare()
@@ -384,7 +384,7 @@ def test_named_networks_are_created_and_joined(engine, tmp_path):
 
 def test_prepare_pull_failure_is_logged_not_fatal(engine, tmp_path, caplog):
     # An invalid reference fails inside the daemon at once: no registry traffic is attempted.
-    adapter = DockerAdapter(hostname=f"opr-test-{secrets.token_hex(4)}", work_dir=tmp_path,
+    adapter = DockerAdapter(hostname=f"opr-adaptertest-{secrets.token_hex(4)}", work_dir=tmp_path,
                             images=("Invalid//Reference:v0",), registry_username="user",
                             registry_password="registry-canary-password")
     try:
