@@ -232,11 +232,6 @@ def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadl
             break
         except gevent.Timeout:
             raise ExecutorError("execution_timeout") from None
-        except RuntimeError:
-            # geventhttpclient's "connection pool closed": removed before the call got a socket.
-            if runtime.removed.is_set():
-                raise _removed() from None
-            raise
         except ConnectionRefusedError:
             _fail_if_exited(services, runtime, "during the execution")
             if runtime.removed.is_set():
