@@ -2,6 +2,7 @@
 #   make test                      every test (runtimes x modes, executor, proxy)
 #   make test RUNTIME=node-18.0    the runtime harness for one runtime
 #   make images | make image RUNTIME=python-3.11
+#   make up | down | status | logs   the local system: proxy :9800, executors :9900 :9901
 #   make bench                     benchmarks (see bench/)
 #   make clean
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ PYTEST_ARGS ?=
 
 .PHONY: help
 help:
-	@sed -n '2,6p' Makefile | sed 's/^# *//'
+	@sed -n '2,7p' Makefile | sed 's/^# *//'
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,20 @@ ifdef RUNTIME
 else
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 endif
+
+.PHONY: up down status logs
+MODE ?= process
+up: venv rootfs
+	@scripts/up.sh
+
+down:
+	@scripts/down.sh
+
+status:
+	@scripts/status.sh
+
+logs:
+	@tail -n 50 .run/*.log 2>/dev/null || echo "no logs: run make up first"
 
 .PHONY: clean
 clean:
