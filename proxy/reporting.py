@@ -17,7 +17,7 @@ class Reporter:
             import sentry_sdk
 
             sentry_sdk.init(dsn=config.logging_config, release=config.version,
-                            environment=config.env, send_default_pii=False)
+                            environment=config.env)
             self._sentry = sentry_sdk
 
     def error(self, message: str) -> None:

@@ -6,7 +6,8 @@
 * ``GET /v1/runtimes/<id>/logs``: a ``text/event-stream`` of ``n`` events, ``delay`` s apart;
 * ``GET /stream?n=&delay=``: a chunked body produced piece by piece;
 * ``GET /big?size=``: ``size`` bytes with a Content-Length;
-* ``GET /slow?delay=``: answers after ``delay`` s;
+* ``GET /slow?delay=``: answers after ``delay`` s; ``/hangup``: closes without answering;
+* ``?gated=1`` on streams: the first piece, then the rest once ``{"gate": "open"}`` is posted;
 * ``GET /_stats``: requests served per path kind; ``POST /_control``: JSON to change health;
 * anything else: JSON echo of method, path, query, headers, body length and sha256
   (``?raw=1`` echoes the body itself).
@@ -32,6 +33,8 @@ class State:
         self.served = 0
         self.health_checks = 0
         self.health_auth: list[str] = []
+        self.gate = threading.Event()  # gated streams send their first piece, then wait for it
+        self.paths: list[str] = []  # of forwarded (non-health, non-control) requests, last 100
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -66,13 +69,15 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _chunked(self, pieces, delay: float, content_type: str) -> None:
+    def _chunked(self, pieces, delay: float, content_type: str, gated: bool = False) -> None:
         self.send_response(200)
         self.send_header("Content-Type", content_type)
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache")
         self.end_headers()
         for index, piece in enumerate(pieces):
+            if index == 1 and gated:
+                self.state.gate.wait(30)
             if index:
                 time.sleep(delay)
             self.wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece))
@@ -94,6 +99,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if url.path == "/_control":
             change = json.loads(body or b"{}")
+            gate = change.pop("gate", None)
+            if gate is not None:
+                state.gate.set() if gate == "open" else state.gate.clear()
             with state.lock:
                 state.health_http_status = change.pop("http_status", state.health_http_status)
                 state.health.update(change)
@@ -102,18 +110,21 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_stats":
             with state.lock:
                 stats = {"served": state.served, "health_checks": state.health_checks,
-                         "health_auth": state.health_auth[-1:]}
+                         "health_auth": state.health_auth[-1:], "paths": state.paths[-100:]}
             self._send(200, json.dumps(stats).encode())
             return
         with state.lock:
             state.served += 1
+            state.paths.append(url.path)
         if url.path.startswith("/v1/runtimes/") and url.path.endswith("/logs"):
             n, delay = int(query.get("n", 5)), float(query.get("delay", 0.3))
             events = [f"data: {state.name} log line {i}\n\n".encode() for i in range(n)]
-            self._chunked(events, delay, "text/event-stream")
+            self._chunked(events, delay, "text/event-stream", query.get("gated") == "1")
         elif url.path == "/stream":
             n, delay = int(query.get("n", 5)), float(query.get("delay", 0.3))
-            self._chunked([f"piece {i}\n".encode() for i in range(n)], delay, "text/plain")
+            self._chunked([f"piece {i}\n".encode() for i in range(n)], delay, "text/plain", query.get("gated") == "1")
+        elif url.path == "/hangup":  # fail before answering: close the connection
+            self.close_connection = True
         elif url.path == "/big":
             size = int(query.get("size", 1024))
             block = bytes(range(256)) * 4096  # 1 MiB pattern
