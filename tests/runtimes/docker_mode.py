@@ -66,10 +66,11 @@ class DockerLauncher:
         self._images.add(image)
         return image
 
-    def build(self, target: Target, entrypoint: str, command: str) -> Build:
+    def build(self, target: Target, entrypoint: str, command: str, source: Path | None = None) -> Build:
+        """Build ``source`` (default: the target's test function) inside the image."""
         image = self.ensure_image(target)
         code_dir = self.workspace.new_dir(f"build-{target.id(False)}-{entrypoint}") / "code"
-        copy_source(target, code_dir)
+        copy_source(source or target.source_dir, code_dir)
         ca = sandbox.CA_BUNDLE
         done = subprocess.run(
             ["docker", "run", "--rm", "--name", self.container_name("build"), *self.labels(),
@@ -94,18 +95,20 @@ class DockerLauncher:
         variables = []
         for key, value in merge_env(standard_env(target, port), env).items():
             variables += ["-e", f"{key}={value}"]
+        started_at = time.monotonic()
         docker("run", "-d", "--name", name, *self.labels(), "--network", "host", *variables, *mounts,
                image, "sh", "helpers/start.sh", target.spec.start_command)
         try:
             port_number = int(port)
         except ValueError:
             port_number = None
-        return ContainerServer(name, port_number, logs)
+        return ContainerServer(name, port_number, logs, started_at)
 
 
 class ContainerServer(Server):
-    def __init__(self, name: str, port: int | None, logs_dir: Path | None) -> None:
+    def __init__(self, name: str, port: int | None, logs_dir: Path | None, started_at: float) -> None:
         self.name = name
+        self.started_at = started_at
         self.port = port
         self.logs_dir = logs_dir
         self._final_logs: tuple[str, str] | None = None
@@ -163,6 +166,16 @@ class ContainerServer(Server):
         docker("kill", "--signal", "TERM", self.name)
         state = self._wait_exit(timeout)
         return parse_time(state["finished_at"]) - sent
+
+    def starting_at(self) -> float | None:
+        for line in docker("logs", "-t", self.name).stdout.splitlines():
+            if "Starting ..." in line:
+                return time.monotonic() - (time.time() - parse_time(line.split(" ", 1)[0]))
+        return None
+
+    def pids(self) -> list[int]:
+        listed = docker("top", self.name, "-eo", "pid").stdout.split()
+        return [int(pid) for pid in listed if pid.isdigit()]
 
     def leftovers(self) -> list[str]:
         # The server is PID 1 of the container: when it exits, the kernel ends every process

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import uuid
+from pathlib import Path
 
 from . import docker_mode
 from .docker_mode import DockerLauncher
@@ -32,17 +33,18 @@ class Harness:
         self._servers: list[Server] = []
         self._used_docker = False
 
-    def build(self, target: Target, entrypoint: str | None = None, command: str | None = None) -> Build:
+    def build(self, target: Target, entrypoint: str | None = None, command: str | None = None,
+              source: Path | None = None) -> Build:
         """Build the target's test function (default: its entrypoint and build command).
 
         Builds are memoized per (runtime, mode, entrypoint, command): servers of one target share one.
         """
         entrypoint = entrypoint or target.entrypoint
         command = target.spec.build_command if command is None else command
-        key = (target.spec.name, target.mode, entrypoint, command)
+        key = (target.spec.name, target.mode, entrypoint, command, source)
         if key not in self._builds:
             self._used_docker |= target.mode == "docker"
-            self._builds[key] = self.launchers[target.mode].build(target, entrypoint, command)
+            self._builds[key] = self.launchers[target.mode].build(target, entrypoint, command, source)
         return self._builds[key]
 
     def start(self, target: Target, build: Build | None = None, *, env: dict | None = None,

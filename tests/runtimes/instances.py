@@ -76,6 +76,15 @@ class Server(ABC):
 
     port: int
     logs_dir: Path | None
+    started_at: float       # time.monotonic() just before the process or container was started
+
+    @abstractmethod
+    def pids(self) -> list[int]:
+        """Host PIDs of the runtime's processes (the server and any workers)."""
+
+    @abstractmethod
+    def starting_at(self) -> float | None:
+        """time.monotonic() of the ``Starting ...`` line (the server process starts right after)."""
 
     @abstractmethod
     def stdout(self) -> str:

@@ -65,10 +65,10 @@ def sandbox_argv(root: Path, mounts: list[sandbox.Mount], command: list[str], cw
     return args
 
 
-def copy_source(target: Target, code_dir: Path) -> None:
-    """A private copy of the test function, plus a top-level dotfile the build must not pack."""
+def copy_source(source: Path, code_dir: Path) -> None:
+    """A private copy of a function's source, plus a top-level dotfile the build must not pack."""
     shutil.copytree(
-        target.source_dir, code_dir,
+        source, code_dir,
         ignore=shutil.ignore_patterns("node_modules", "__pycache__", "code.tar.gz", "runtime-env"),
     )
     (code_dir / ".harness-dotfile").write_text("top-level dotfiles are not packed\n")
@@ -80,11 +80,12 @@ class ProcessLauncher:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
 
-    def build(self, target: Target, entrypoint: str, command: str) -> Build:
+    def build(self, target: Target, entrypoint: str, command: str, source: Path | None = None) -> Build:
+        """Build ``source`` (default: the target's test function) with ``command``."""
         root = debian_root(target)
         work = self.workspace.new_dir(f"build-{target.id(False)}-{entrypoint}")
         code_dir, build_dir = work / "code", work / "build"
-        copy_source(target, code_dir)
+        copy_source(source or target.source_dir, code_dir)
         build_dir.mkdir()
         server_dir = str(target.server_dir)
         env = sandbox.clean_env({
@@ -195,6 +196,7 @@ class ProcessServer(Server):
         self._before = snapshot(server_dir)
         self._out, self._err = LineRecorder(), LineRecorder()
         self._seen: list[tuple[int, str]] = []
+        self.started_at = time.monotonic()
         self.process = subprocess.Popen(
             argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, start_new_session=True,
@@ -220,6 +222,12 @@ class ProcessServer(Server):
             except OSError:
                 time.sleep(0.01)
         raise TimeoutError(f"runtime does not listen on {self.port} after {timeout} s\n{self.describe()}")
+
+    def starting_at(self) -> float | None:
+        return self._out.time_of("Starting ...")
+
+    def pids(self) -> list[int]:
+        return [pid for pid, name in descendants(self.process.pid) if name != "bwrap"]
 
     def server_pid(self) -> int:
         """The server itself: the first process below bwrap's own that is not bwrap."""
