@@ -111,8 +111,9 @@ class DockerAdapter(Adapter):
     def start(self, launch: Launch) -> Instance:
         """Create and start the container of ``launch``; its server may still be starting.
 
-        Any failure removes what was made (directory, port, container) before raising; Docker's
-        refusals become ``runtime_failed`` errors that name the reason.
+        Any failure removes what was made (directory, port, container) before raising. A missing
+        image is a 400 ``Invalid image``; other refusals of Docker are ``runtime_failed`` errors
+        that name the reason. Images are never pulled here (see :meth:`prepare`).
         """
         directory = self.work_dir / launch.name
         self._remove_dir(directory, launch.image)  # a stale leftover of a crashed run
@@ -122,8 +123,9 @@ class DockerAdapter(Adapter):
         except ImageNotFound:
             self._discard(handle)
             raise ExecutorError(
-                "runtime_failed",
-                f"Runtime failed. Image {launch.image} is not available on this Docker host.",
+                "general_argument_invalid",
+                f"Invalid image: {launch.image} is not available on this Docker host "
+                "(pull it, or list it in OPR_EXECUTOR_IMAGES).",
             ) from None
         except APIError as error:
             self._discard(handle)

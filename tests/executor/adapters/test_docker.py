@@ -210,8 +210,8 @@ def test_runtimes_on_the_host_network_get_distinct_ports(adapter):
 def test_start_with_an_unknown_image_is_a_clear_error_and_leaves_nothing(adapter, tmp_path):
     with pytest.raises(ExecutorError) as raised:
         adapter.start(launch(adapter, "noimage", image="openruntimes/none:v3-0.0"))
-    assert raised.value.type == "runtime_failed"
-    assert "openruntimes/none:v3-0.0" in raised.value.message
+    assert raised.value.type == "general_argument_invalid"
+    assert raised.value.message.startswith("Invalid image: openruntimes/none:v3-0.0 ")
     assert list((tmp_path / "work").glob("*")) == []
     with pytest.raises(FileNotFoundError):
         adapter.start(launch(adapter, "nosource", source=tmp_path / "missing.tar.gz"))
