@@ -44,6 +44,7 @@ final class Runner
         // Native output and displayed warnings of this call go to the call's logs (spec 4.2).
         ini_set('display_errors', '1');
         ini_set('html_errors', '0');
+        ini_set('log_errors', '0'); // already in the call's logs; the server's stderr stays quiet
         ob_start($channel->output(...), 1);
 
         try {

@@ -324,8 +324,8 @@ final class Server
     {
         $closing = $unreadBody || !$connection->keepAlive;
         $headRequest = $connection->head?->method === 'HEAD';
-        $this->respond($connection, ResponseWriter::plain($status, $message, $headRequest, $closing ? 'close' : null), $closing);
         $connection->drainAfterWrite = $unreadBody;
+        $this->respond($connection, ResponseWriter::plain($status, $message, $headRequest, $closing ? 'close' : null), $closing);
     }
 
     private function respond(Connection $connection, string $bytes, bool $close): void
