@@ -12,4 +12,8 @@ printf 'OPEN_RUNTIMES_ENTRYPOINT=%s\n' "$OPEN_RUNTIMES_ENTRYPOINT" > .open-runti
 tar --exclude=./code.tar.gz -czf "$OPEN_RUNTIMES_CODE_DIR/.code.tar.gz.tmp" .
 mv "$OPEN_RUNTIMES_CODE_DIR/.code.tar.gz.tmp" "$OPEN_RUNTIMES_CODE_DIR/code.tar.gz"
 
+if [ -n "${open_runtimes_composer_home:-}" ]; then
+    rm -rf "$open_runtimes_composer_home"
+fi
+
 echo "Build finished."

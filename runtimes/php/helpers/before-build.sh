@@ -38,6 +38,13 @@ for entry in "$OPEN_RUNTIMES_CODE_DIR"/*; do
     cp -R "$entry" "$OPEN_RUNTIMES_BUILD_DIR/"
 done
 
+# Composer refuses to run without a home; give it a temporary one outside the build dir.
+if [ -z "${COMPOSER_HOME:-}" ] && [ -z "${HOME:-}" ]; then
+    COMPOSER_HOME="$(mktemp -d)"
+    open_runtimes_composer_home="$COMPOSER_HOME"
+    export COMPOSER_HOME
+fi
+
 cd "$OPEN_RUNTIMES_BUILD_DIR"
 
 echo "Building ..."
