@@ -2,6 +2,8 @@
 with host networking, its own port, the artifact at /mnt/code/code.tar.gz and logs at /mnt/logs."""
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -10,11 +12,12 @@ from pathlib import Path
 
 from executor import sandbox
 
-from .instances import READY_TIMEOUT, Build, Server, Workspace, merge_env, standard_env
+from .instances import READY_TIMEOUT, Build, Server, Workspace, merge_env, pid_alive, standard_env
 from .process_mode import copy_source
 from .targets import REPO_ROOT, Target
 
 LABEL = "opr-runtimes-harness"
+OWNER_LABEL = "opr-runtimes-harness.pid"
 SERVER_DIR = "/usr/local/server"
 FUNCTION_DIR = "/usr/local/server/src/function"
 
@@ -51,7 +54,7 @@ class DockerLauncher:
         return f"opr-rt-{self.session}-{kind}-{self._count}"
 
     def labels(self) -> list[str]:
-        return ["--label", f"{LABEL}={self.session}"]
+        return ["--label", f"{LABEL}={self.session}", "--label", f"{OWNER_LABEL}={os.getpid()}"]
 
     def ensure_image(self, target: Target) -> str:
         """The runtime image, built by scripts/build-image.sh when it is missing."""
@@ -199,6 +202,21 @@ class ContainerServer(Server):
         if self._final_logs is None:
             self._final_logs = self._logs()
             docker("rm", "-f", self.name, check=False)
+
+
+def remove_stale() -> None:
+    """Remove containers of harness sessions whose pytest process no longer runs (killed runs)."""
+    if shutil.which("docker") is None:
+        return
+    try:
+        listed = docker("ps", "-a", "--filter", f"label={LABEL}",
+                        "--format", f'{{{{.ID}}}} {{{{.Label "{OWNER_LABEL}"}}}}', timeout=15, check=False)
+    except subprocess.TimeoutExpired:
+        return
+    stale = [cid for cid, _, owner in (line.partition(" ") for line in listed.stdout.splitlines())
+             if owner.isdigit() and not pid_alive(int(owner))]
+    if stale:
+        docker("rm", "-f", *stale, check=False)
 
 
 def remove_leftovers(session: str) -> None:

@@ -23,6 +23,8 @@ class Harness:
     """Starts runtimes in either mode and guarantees that all of them are gone at the end."""
 
     def __init__(self) -> None:
+        Workspace.remove_stale()
+        docker_mode.remove_stale()
         self.session = uuid.uuid4().hex[:8]
         self.workspace = Workspace()
         self.launchers = {

@@ -1,6 +1,7 @@
 """What both modes produce: a build result and a running server, behind one interface."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -125,8 +126,11 @@ class Server(ABC):
 class Workspace:
     """The session's temp dirs, removed at the end even when containers wrote into them as root."""
 
+    PREFIX = "opr-runtimes-"
+
     def __init__(self) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="opr-runtimes-"))
+        # The owner's PID in the name lets a later session remove what a killed one left.
+        self.root = Path(tempfile.mkdtemp(prefix=f"{self.PREFIX}{os.getpid()}-"))
         self._count = 0
         self._lock = threading.Lock()
 
@@ -136,6 +140,14 @@ class Workspace:
             path = self.root / f"{self._count:03d}-{label}"
         path.mkdir()
         return path
+
+    @classmethod
+    def remove_stale(cls) -> None:
+        """Remove the workspaces of harness sessions whose process no longer runs."""
+        for path in Path(tempfile.gettempdir()).glob(f"{cls.PREFIX}*-*"):
+            owner = path.name[len(cls.PREFIX):].split("-", 1)[0]
+            if owner.isdigit() and not pid_alive(int(owner)):
+                shutil.rmtree(path, ignore_errors=True)
 
     def remove(self, cleaner_image: str | None = None) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -147,6 +159,16 @@ class Workspace:
                 capture_output=True, timeout=120,
             )
             shutil.rmtree(self.root, ignore_errors=True)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass

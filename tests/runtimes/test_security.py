@@ -11,7 +11,10 @@ def test_wrong_secret(server):
     reply = call(server.port, headers={"x-open-runtimes-secret": "wrongSecret"})
     assert reply.status == 500, reply.describe()
     assert reply.text == UNAUTHORIZED
-    assert reply.header("x-open-runtimes-logs") is None  # an early rejection
+    # An early rejection (spec 1.2): no log headers, plain-text content-type.
+    assert reply.header("x-open-runtimes-logs") is None
+    assert reply.header("x-open-runtimes-errors") is None
+    assert reply.header("content-type") == "text/plain; charset=utf-8"
 
 
 @pytest.mark.parametrize("secret", [None, ""], ids=["absent", "empty"])
