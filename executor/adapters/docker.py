@@ -89,9 +89,9 @@ class DockerAdapter(Adapter):
         client: docker.DockerClient | None = None,
     ):
         if not networks:
-            raise ValueError("networks: at least one network (or 'host') is required")
+            raise ValueError("OPR_EXECUTOR_NETWORK: at least one network (or 'host') is required")
         if "host" in networks and len(networks) > 1:
-            raise ValueError("networks: 'host' cannot be combined with named networks")
+            raise ValueError("OPR_EXECUTOR_NETWORK: 'host' cannot be combined with named networks")
         self.hostname = hostname
         self.work_dir = Path(work_dir)
         self.networks = tuple(networks)
@@ -103,7 +103,12 @@ class DockerAdapter(Adapter):
         )
         self.ca_bundle = ca_bundle if ca_bundle and os.path.isfile(ca_bundle) else None
         self._ports = _PortPool(*port_range)
-        self._client = client or docker.from_env(timeout=120, max_pool_size=64)
+        if client is None:
+            try:
+                client = docker.from_env(timeout=120, max_pool_size=64)
+            except DockerException as error:
+                raise RuntimeError(f"docker adapter: no Docker engine answers ({error})") from None
+        self._client = client
         self._api = self._client.api
 
     # -- lifecycle -----------------------------------------------------------------------------
