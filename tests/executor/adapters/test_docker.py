@@ -474,3 +474,31 @@ def test_node_runtime_without_artifact_exits_with_its_reason(adapter, node_image
     assert exit.code not in (0, None)
     assert "Preparing for start ..." in exit.output_tail
     assert "/mnt/code/code.tar.gz" in exit.output_tail
+
+
+def test_created_from_the_executor_configuration(engine, tmp_path):
+    from executor.adapters import create_adapter
+    from executor.config import Config
+
+    config = Config.from_env({
+        "OPR_EXECUTOR_ADAPTER": "docker", "OPR_EXECUTOR_NETWORK": "host",
+        "OPR_EXECUTOR_HOSTNAME": f"opr-adaptertest-{secrets.token_hex(4)}",
+        "OPR_EXECUTOR_WORK_DIR": str(tmp_path / "work"), "OPR_EXECUTOR_PORT_RANGE": "35000-35099",
+        "OPR_EXECUTOR_CONNECTION_STORAGE": f"local://{tmp_path / 'storage'}",
+    })
+    adapter = create_adapter(config)
+    try:
+        assert isinstance(adapter, DockerAdapter) and adapter.name == "docker"
+        instance = adapter.start(launch(adapter, "cfg"))
+        assert 35000 <= instance.port <= 35099
+        assert instance.code_dir == tmp_path / "work" / instance.name / "code"
+        adapter.remove(instance)
+    finally:
+        adapter.remove_orphans(config.hostname)
+        adapter.close()
+
+
+def test_host_network_cannot_be_mixed_with_named_networks(tmp_path):
+    with pytest.raises(ValueError, match="OPR_EXECUTOR_NETWORK"):
+        DockerAdapter(hostname="h", work_dir=tmp_path, networks=("host", "other"),
+                      client=docker.DockerClient(base_url="unix:///nonexistent.sock", version="1.41"))
