@@ -45,7 +45,8 @@ final class Runner
         ini_set('display_errors', '1');
         ini_set('html_errors', '0');
         ini_set('log_errors', '0'); // already in the call's logs; the server's stderr stays quiet
-        ob_start($channel->output(...), 1);
+        // Not removable, so user code that ends its own buffers cannot end the capture.
+        ob_start($channel->output(...), 1, PHP_OUTPUT_HANDLER_CLEANABLE | PHP_OUTPUT_HANDLER_FLUSHABLE);
 
         try {
             $request = RequestFactory::build($head, $body);

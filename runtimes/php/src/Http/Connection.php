@@ -38,6 +38,15 @@ final class Connection
         $this->lastActivity = Clock::now();
     }
 
+    /** The Connection header of a response on this connection, or null when none is needed. */
+    public function connectionHeader(bool $closing): ?string
+    {
+        if ($closing) {
+            return 'close';
+        }
+        return $this->head?->version === 'HTTP/1.0' ? 'keep-alive' : null;
+    }
+
     public function hasOutput(): bool
     {
         return $this->outOffset < strlen($this->out);

@@ -325,7 +325,7 @@ final class Server
         $closing = $unreadBody || !$connection->keepAlive;
         $headRequest = $connection->head?->method === 'HEAD';
         $connection->drainAfterWrite = $unreadBody;
-        $this->respond($connection, ResponseWriter::plain($status, $message, $headRequest, $closing ? 'close' : null), $closing);
+        $this->respond($connection, ResponseWriter::plain($status, $message, $headRequest, $connection->connectionHeader($closing)), $closing);
     }
 
     private function respond(Connection $connection, string $bytes, bool $close): void
@@ -580,9 +580,8 @@ final class Server
         if (isset($echoId)) {
             $headers[] = ['x-open-runtimes-log-id', $echoId];
         }
-        $head = $connection->head;
-        $connectionHeader = $connection->keepAlive ? ($head->version === 'HTTP/1.0' ? 'keep-alive' : null) : 'close';
-        return ResponseWriter::render($status, $headers, $body, $head->method === 'HEAD', $connectionHeader);
+        $connectionHeader = $connection->connectionHeader(!$connection->keepAlive);
+        return ResponseWriter::render($status, $headers, $body, $connection->head->method === 'HEAD', $connectionHeader);
     }
 
     /** Stops at once: no new connections, every call process killed and reaped (spec 1.1.8). */
