@@ -349,7 +349,11 @@ class DockerAdapter(Adapter):
         for image in self.images:
             repository, tag = docker.utils.parse_repository_tag(image)
             try:
-                self._api.pull(repository, tag=tag or "latest", auth_config=self._auth)
+                # A pull reports most failures inside its progress stream, not as an HTTP error.
+                for event in self._api.pull(repository, tag=tag or "latest", auth_config=self._auth,
+                                            stream=True, decode=True):
+                    if "error" in event:
+                        raise DockerException(event["error"])
                 log.info("pulled image %s", image)
             except DockerException as error:
                 log.warning("could not pull image %s: %s", image, error)

@@ -382,10 +382,11 @@ def test_named_networks_are_created_and_joined(engine, tmp_path):
             created.remove()
 
 
-def test_prepare_pull_failure_is_logged_not_fatal(engine, tmp_path, caplog):
-    # An invalid reference fails inside the daemon at once: no registry traffic is attempted.
+# An invalid reference fails inside the daemon; a registry on a closed loopback port refuses.
+@pytest.mark.parametrize("image", ["Invalid//Reference:v0", "127.0.0.1:9/none:v0"])
+def test_prepare_pull_failure_is_logged_not_fatal(engine, tmp_path, caplog, image):
     adapter = DockerAdapter(hostname=f"opr-adaptertest-{secrets.token_hex(4)}", work_dir=tmp_path,
-                            images=("Invalid//Reference:v0",), registry_username="user",
+                            images=(image,), registry_username="user",
                             registry_password="registry-canary-password")
     try:
         with caplog.at_level("INFO", logger="executor.adapters.docker"):
@@ -393,7 +394,7 @@ def test_prepare_pull_failure_is_logged_not_fatal(engine, tmp_path, caplog):
             deadline = time.monotonic() + 60
             while "could not pull" not in caplog.text and time.monotonic() < deadline:
                 time.sleep(0.1)
-        assert "could not pull image Invalid//Reference:v0" in caplog.text
+        assert f"could not pull image {image}" in caplog.text
         assert "registry-canary-password" not in caplog.text
     finally:
         adapter.close()
