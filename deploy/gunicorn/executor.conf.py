@@ -14,8 +14,10 @@ workers = 1                       # never more: see spec 4.1
 worker_class = "gevent"
 worker_connections = 2000
 timeout = 0                       # executions and builds last as long as their own timeouts
-graceful_timeout = 10
-keepalive = 75
+# SIGTERM removes the runtimes at once (see post_worker_init), so executions still in flight
+# end quickly; idle keep-alive connections must not hold the exit for long either.
+graceful_timeout = 5
+keepalive = 5
 accesslog = None                  # the app logs one line per request itself
 # Several executors may run on one host: no shared control socket in $HOME.
 control_socket_disable = True
@@ -38,9 +40,32 @@ def post_fork(server, worker):
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
 
 
-def worker_exit(server, worker):
-    """SIGTERM: remove this executor's runtimes before the worker exits."""
+def _executor(worker):
     app = getattr(worker, "wsgi", None)
-    executor = getattr(app, "extensions", {}).get("executor") if app is not None else None
+    return getattr(app, "extensions", {}).get("executor") if app is not None else None
+
+
+def post_worker_init(worker):
+    """On SIGTERM, stop accepting (gunicorn) and remove this executor's runtimes right away,
+    instead of after the graceful drain, which idle keep-alive connections can stretch."""
+    import signal
+
+    import gevent
+
+    stop_worker = worker.handle_exit
+
+    def handle_term(sig, frame):
+        stop_worker(sig, frame)
+        executor = _executor(worker)
+        if executor is not None:
+            gevent.spawn(executor.shutdown)
+
+    worker.handle_exit = handle_term
+    signal.signal(signal.SIGTERM, handle_term)
+
+
+def worker_exit(server, worker):
+    """Whatever the way out, remove the runtimes still registered (idempotent)."""
+    executor = _executor(worker)
     if executor is not None:
         executor.shutdown()

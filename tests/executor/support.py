@@ -48,6 +48,9 @@ class Executor:
         headers = dict(kwargs.pop("headers", {}) or {})
         if auth:
             headers.setdefault("authorization", f"Bearer {self.secret}")
+        # One connection per call: an idle keep-alive connection would hold the executor's
+        # graceful shutdown until its timeout.
+        headers.setdefault("connection", "close")
         kwargs.setdefault("timeout", 120)
         return requests.request(method, self.url + path, headers=headers, **kwargs)
 
@@ -124,6 +127,12 @@ def start_executor(root: Path, name: str, adapter: str = "process", **env_overri
                         log_path=log_path)
     try:
         wait_for_port(port, timeout=30, process=process)
+        # The master listens before its worker has built the app: wait for an answer.
+        deadline = time.monotonic() + 30
+        while requests.get(executor.url + "/v1/health", timeout=30).status_code != 200:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no healthy answer")
+            time.sleep(0.05)
     except Exception:
         executor.stop()
         raise RuntimeError(f"executor did not start:\n{log_path.read_text()[-3000:]}")
