@@ -66,7 +66,8 @@ endif
 
 .PHONY: up down status logs
 MODE ?= process
-up: venv rootfs
+export MODE
+up: venv $(if $(filter docker,$(MODE)),docker,rootfs)
 	@scripts/up.sh
 
 down:
@@ -76,7 +77,7 @@ status:
 	@scripts/status.sh
 
 logs:
-	@tail -n 50 .run/*.log 2>/dev/null || echo "no logs: run make up first"
+	@scripts/logs.sh
 
 .PHONY: clean
 clean:

@@ -1,16 +1,30 @@
 #!/usr/bin/env bash
-# make status: what make up started, and whether it answers.
+# make status: what make up started, and whether it answers. Same settings as up.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-RUN="$PWD/.run"
-[ -f .env ] && { set -a; . ./.env; set +a; }
-for entry in proxy:9800:/v1/proxy/health executor-1:9900:/v1/health executor-2:9901:/v1/health; do
+. scripts/up-settings.sh
+[ -f "$ENV_FILE" ] && { set -a; . "$ENV_FILE"; set +a; }
+
+if [ "$MODE" = docker ]; then
+    compose ps
+    echo
+fi
+entries="proxy:$PROXY_PORT:/v1/proxy/health"
+n=0
+for port in $EXECUTOR_PORTS; do n=$((n + 1)); entries="$entries executor-$n:$port:/v1/health"; done
+for entry in $entries; do
     IFS=: read -r name port path <<<"$entry"
     pid_file="$RUN/$name.pid"
-    if [ -f "$pid_file" ] && kill -0 "$(cat "$pid_file")" 2>/dev/null; then
-        answer=$(curl -s -m 2 -H "authorization: Bearer ${OPR_EXECUTOR_SECRET:-}" "http://127.0.0.1:$port$path" | head -c 300)
-        printf '%-11s up    pid %-7s 127.0.0.1:%s  %s\n' "$name" "$(cat "$pid_file")" "$port" "$answer"
+    pid="-"
+    if [ "$MODE" = process ]; then
+        alive "$pid_file" || { printf '%-11s down\n' "$name"; continue; }
+        pid=$(cat "$pid_file")
+    fi
+    auth=()
+    [ "$name" != proxy ] && auth=(-H "authorization: Bearer ${OPR_EXECUTOR_SECRET:-}")
+    if answer=$(curl -fsS -m 2 "${auth[@]}" "http://127.0.0.1:$port$path" 2>&1); then
+        printf '%-11s up    pid %-7s 127.0.0.1:%-5s %s\n' "$name" "$pid" "$port" "$(head -c 300 <<<"$answer")"
     else
-        printf '%-11s down\n' "$name"
+        printf '%-11s not answering  pid %-7s 127.0.0.1:%-5s %s\n' "$name" "$pid" "$port" "$answer"
     fi
 done

@@ -1,101 +1,154 @@
 #!/usr/bin/env bash
-# make up: one proxy (127.0.0.1:9800) in front of two executors (127.0.0.1:9900, :9901, process
-# adapter), each a gunicorn server in the background. State lives in .run/ (pids, logs, storage,
-# runtime dirs); secrets in .env (made with random values on first run, never committed).
-# Running it again while everything is up starts nothing new.
+# make up: one proxy (127.0.0.1:9800) in front of two executors (127.0.0.1:9900, :9901).
+#   MODE=process (default): gunicorn servers in the background, process adapter (runtimes in
+#                           bubblewrap sandboxes). State in .run/ (pids, logs, storage, runtimes).
+#   MODE=docker:            docker-compose.yml + docker-compose.host.yml (services image, docker
+#                           adapter), see deploy/README.md.
+# Secrets come from .env (made with random values on first run, never committed). Running it
+# again while everything is up starts nothing new.
+#
+# Overridable (the end-to-end tests run a private copy on free ports):
+#   OPR_UP_RUN_DIR (.run)  OPR_UP_ENV_FILE (.env)  OPR_UP_PROXY_PORT (9800)
+#   OPR_UP_EXECUTOR_PORTS ("9900 9901")  OPR_UP_RUNTIME_PORTS (21000: first of the runtimes' ports)
+#   OPR_UP_NAME (local: prefix of the executors' hostnames, hence of runtime names)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN="$PWD/.run"
-mkdir -p "$RUN/storage/examples"
+. scripts/up-settings.sh
 
-if [ ! -f .env ]; then
-    umask 077
-    cat > .env <<ENV
+write_env_file() {
+    [ -f "$ENV_FILE" ] && return
+    local proxy_secret executor_secret
+    proxy_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    executor_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    (umask 077; cat > "$ENV_FILE" <<ENV
 # Made by 'make up' on $(date -u +%Y-%m-%dT%H:%M:%SZ). Never commit this file.
-OPR_PROXY_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-OPR_EXECUTOR_SECRET=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+OPR_PROXY_SECRET=$proxy_secret
+OPR_EXECUTOR_SECRET=$executor_secret
 ENV
-    umask 022
-    echo "up: wrote .env with fresh secrets"
-fi
-set -a; . ./.env; set +a
-
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+    )
+    echo "up: wrote $ENV_FILE with fresh secrets"
+}
 
 start_executor() {  # index port
     local n="$1" port="$2" pid="$RUN/executor-$1.pid"
     if alive "$pid"; then echo "up: executor-$n already running (pid $(cat "$pid"))"; return; fi
+    local first=$((RUNTIME_PORTS + (n - 1) * 1000))
+    # setsid: the server gets its own session, so 'make' or a closed terminal cannot signal it.
     OPR_EXECUTOR_BIND="127.0.0.1:$port" \
-    OPR_EXECUTOR_HOSTNAME="executor-$n" \
+    OPR_EXECUTOR_HOSTNAME="$NAME-executor-$n" \
     OPR_EXECUTOR_ADAPTER=process \
     OPR_EXECUTOR_WORK_DIR="$RUN/executor-$n" \
-    OPR_EXECUTOR_PORT_RANGE="$((21000 + n * 1000))-$((21999 + n * 1000))" \
+    OPR_EXECUTOR_PORT_RANGE="$first-$((first + 999))" \
     OPR_EXECUTOR_CONNECTION_STORAGE="local://$RUN/storage" \
     OPR_EXECUTOR_SECRET="$OPR_EXECUTOR_SECRET" \
-        nohup .venv/bin/gunicorn -c deploy/gunicorn/executor.conf.py --pid "$pid" \
-        'executor.app:create_app()' >"$RUN/executor-$n.log" 2>&1 &
+        setsid nohup .venv/bin/gunicorn -c deploy/gunicorn/executor.conf.py --pid "$pid" \
+        'executor.app:create_app()' >"$RUN/executor-$n.log" 2>&1 </dev/null &
     echo "up: executor-$n starting on 127.0.0.1:$port"
 }
 
 start_proxy() {
-    local pid="$RUN/proxy.pid"
+    local pid="$RUN/proxy.pid" executors="" port
     if alive "$pid"; then echo "up: proxy already running (pid $(cat "$pid"))"; return; fi
-    OPR_PROXY_BIND=127.0.0.1:9800 \
-    OPR_PROXY_EXECUTORS=127.0.0.1:9900,127.0.0.1:9901 \
+    for port in $EXECUTOR_PORTS; do executors="$executors${executors:+,}127.0.0.1:$port"; done
+    OPR_PROXY_BIND="127.0.0.1:$PROXY_PORT" \
+    OPR_PROXY_EXECUTORS="$executors" \
     OPR_PROXY_SECRET="$OPR_PROXY_SECRET" \
     OPR_PROXY_EXECUTOR_SECRET="$OPR_EXECUTOR_SECRET" \
     OPR_PROXY_HEALTHCHECK_INTERVAL=2000 \
     OPR_PROXY_WORKER_PER_CORE=1 \
-        nohup .venv/bin/gunicorn -c deploy/gunicorn/proxy.conf.py --pid "$pid" \
-        'proxy.app:create_app()' >"$RUN/proxy.log" 2>&1 &
-    echo "up: proxy starting on 127.0.0.1:9800"
+        setsid nohup .venv/bin/gunicorn -c deploy/gunicorn/proxy.conf.py --pid "$pid" \
+        'proxy.app:create_app()' >"$RUN/proxy.log" 2>&1 </dev/null &
+    echo "up: proxy starting on 127.0.0.1:$PROXY_PORT"
 }
 
-start_executor 1 9900
-start_executor 2 9901
-start_proxy
+# Wait for a condition (a shell command) for up to 60 s; on time-out show the logs and fail.
+wait_until() {  # description command...
+    local what="$1"; shift
+    local deadline=$((SECONDS + 60))
+    until "$@" >/dev/null 2>&1; do
+        if [ $SECONDS -gt $deadline ]; then
+            echo "up: $what: not ready within 60 s; last log lines:" >&2
+            tail -n 20 "$RUN"/*.log >&2 2>/dev/null || true
+            exit 1
+        fi
+        sleep 0.3
+    done
+}
 
-# Wait until the proxy serves and reports both executors online.
-deadline=$((SECONDS + 60))
-until curl -fsS -H "authorization: Bearer $OPR_PROXY_SECRET" http://127.0.0.1:9800/v1/proxy/status 2>/dev/null \
-        | grep -q '"online": *2'; do
-    if [ $SECONDS -gt $deadline ]; then
-        echo "up: the proxy did not report both executors online within 60 s; logs:" >&2
-        tail -n 20 "$RUN"/*.log >&2
-        exit 1
-    fi
-    sleep 0.3
-done
+executor_healthy() {  # port
+    curl -fsS -m 2 -H "authorization: Bearer $OPR_EXECUTOR_SECRET" "http://127.0.0.1:$1/v1/health" \
+        | grep -q '"status": *"pass"'
+}
 
-# The examples, packed as sources in the shared storage.
-for lang in node python php; do
-    tar -C "runtimes/$lang/example" -czf "$RUN/storage/examples/$lang.tar.gz" .
-done
+proxy_forwards() {
+    curl -fsS -m 5 -o /dev/null -H "authorization: Bearer $OPR_PROXY_SECRET" \
+        "http://127.0.0.1:$PROXY_PORT/v1/runtimes"
+}
 
-cat <<EOF2
-up: ready. Proxy http://127.0.0.1:9800 -> executors 127.0.0.1:9900, 127.0.0.1:9901 (process adapter)
+up_process() {
+    mkdir -p "$RUN/storage/examples" "$RUN/storage/builds"
+    local n=0 port
+    for port in $EXECUTOR_PORTS; do n=$((n + 1)); start_executor "$n" "$port"; done
+    for port in $EXECUTOR_PORTS; do wait_until "executor on :$port" executor_healthy "$port"; done
+    # The proxy starts once the executors answer: its first health round (run before it serves)
+    # then finds both online.
+    start_proxy
+    # TODO(lead): once the proxy has GET /v1/proxy/status, wait on it reporting every executor
+    # online instead of the checks above and below.
+    wait_until "proxy health" curl -fsS -m 2 "http://127.0.0.1:$PROXY_PORT/v1/proxy/health"
+    wait_until "a request through the proxy" proxy_forwards
+}
+
+up_docker() {
+    mkdir -p "$RUN/storage/examples" "$RUN/storage/builds" "$RUN/docker"
+    compose build --quiet
+    compose up -d
+    local port
+    for port in $EXECUTOR_PORTS; do wait_until "executor on :$port" executor_healthy "$port"; done
+    wait_until "proxy health" curl -fsS -m 2 "http://127.0.0.1:$PROXY_PORT/v1/proxy/health"
+    wait_until "a request through the proxy" proxy_forwards
+}
+
+print_examples() {
+    cat <<EOF
+up: ready ($MODE). Proxy http://127.0.0.1:$PROXY_PORT -> executors on 127.0.0.1, ports $EXECUTOR_PORTS
     logs: make logs     status: make status     stop: make down
 
-Build the example of each language (artifact written to .run/storage/builds/) and run it:
+Build the example of each language (artifact written to $RUN/storage/builds/) and run it:
 
-  set -a; . ./.env; set +a
-EOF2
-row() { awk -F'\t' -v n="$1" '$1 == n' runtimes/runtimes.tsv | cut -f"$2"; }
-for name in node-18.0 python-3.11 php-8.2; do
-    lang=${name%%-*}; image=$(row "$name" 4); build=$(row "$name" 8)
-    build_json=$(printf '%s' "tar -zxf /tmp/code.tar.gz -C /mnt/code && helpers/build.sh \"$build\"" \
-        | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')
-    cat <<EOF2
+  set -a; . $ENV_FILE; set +a
+EOF
+    local name lang image entrypoint build build_json
+    for name in node-18.0 python-3.11 php-8.2; do
+        lang=${name%%-*}; image=$(row "$name" 4); entrypoint=$(row "$name" 7); build=$(row "$name" 8)
+        build_json=$(printf '%s' "tar -zxf /tmp/code.tar.gz -C /mnt/code && helpers/build.sh \"$build\"" \
+            | python3 -c 'import json,sys; print(json.dumps(sys.stdin.read()))')
+        cat <<EOF
 
-  # $lang: build, then execute through the proxy (the first execution is a cold start)
-  curl -s http://127.0.0.1:9800/v1/runtimes -H "authorization: Bearer \$OPR_PROXY_SECRET" \\
+  # $lang: build (prints the artifact's path), then execute it through the proxy (cold, then warm)
+  artifact=\$(curl -s http://127.0.0.1:$PROXY_PORT/v1/runtimes -H "authorization: Bearer \$OPR_PROXY_SECRET" \\
     -H 'content-type: application/json' -d '{"runtimeId": "build-$lang", "image": "$image",
     "source": "$RUN/storage/examples/$lang.tar.gz", "destination": "$RUN/storage/builds",
-    "entrypoint": "$(row "$name" 7)", "remove": true, "command": $build_json}'
-  # -> {"path": ".../builds/<id>.tar.gz", ...}; use that path as "source" below
-  curl -s http://127.0.0.1:9800/v1/runtimes/hello-$lang/executions -H "authorization: Bearer \$OPR_PROXY_SECRET" \\
+    "entrypoint": "$entrypoint", "remove": true, "command": $build_json}' \\
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["path"])'); echo "\$artifact"
+  curl -s http://127.0.0.1:$PROXY_PORT/v1/runtimes/hello-$lang/executions -H "authorization: Bearer \$OPR_PROXY_SECRET" \\
     -H 'x-opr-runtime-id: hello-$lang' -H 'content-type: application/json' \\
-    -d '{"image": "$image", "source": "<path from the build>", "entrypoint": "$(row "$name" 7)",
+    -d '{"image": "$image", "source": "'"\$artifact"'", "entrypoint": "$entrypoint",
     "method": "POST", "body": "{\"id\": 7}", "headers": {"content-type": "application/json"}}'
-EOF2
+EOF
+    done
+}
+
+write_env_file
+set -a; . "$ENV_FILE"; set +a
+case "$MODE" in
+    process) up_process ;;
+    docker) up_docker ;;
+    *) echo "up: MODE must be process or docker, not '$MODE'" >&2; exit 2 ;;
+esac
+# The examples, packed as sources in the shared storage (what the printed commands build).
+for lang in node python php; do
+    [ -n "$(ls -A "runtimes/$lang/example" 2>/dev/null)" ] || continue
+    tar -C "runtimes/$lang/example" -czf "$RUN/storage/examples/$lang.tar.gz" .
 done
+print_examples
