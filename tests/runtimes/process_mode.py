@@ -19,7 +19,7 @@ from .targets import Target
 
 # Top-level entries of a Debian root the sandbox does not take from it.
 SKIPPED_ROOT_ENTRIES = {"dev", "proc", "sys", "tmp", "run"}
-# Files a runtime may write into its server dir (spec 1.1.9: bytecode caches only).
+# Skipped when comparing the server dir: bytecode caches (allowed, spec 1.1.9) and dev leftovers.
 IGNORED_SERVER_PATHS = ("__pycache__", "node_modules", ".pytest_cache")
 
 
