@@ -97,8 +97,9 @@ def call_chunked(port: int, action: str, chunks: list[bytes], headers: dict | No
         connection.close()
 
 
-def head_lines(method: str, path: str, headers: dict[str, str]) -> bytes:
-    lines = [f"{method} {path} HTTP/1.1"] + [f"{name}: {value}" for name, value in headers.items()]
+def head_lines(method: str, path: str, headers: dict[str, str], version: str = "HTTP/1.1") -> bytes:
+    """A request line and headers, as raw bytes."""
+    lines = [f"{method} {path} {version}"] + [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
