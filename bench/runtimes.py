@@ -254,7 +254,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.runtimes", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runtime", action="append", help="a runtime of runtimes/runtimes.tsv (repeatable)")
     parser.add_argument("--mode", choices=MODES, action="append", help="process or docker (default: both)")
-    parser.add_argument("-n", "--starts", type=int, default=10, help="starts per runtime and mode (default 10)")
+    parser.add_argument("-n", "--starts", type=int, default=10,
+                        help="starts per runtime and mode (default 10)")
     parser.add_argument("--quick", action="store_true", help="3 starts each")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     args = parser.parse_args(argv)

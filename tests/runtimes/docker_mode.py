@@ -25,7 +25,8 @@ FUNCTION_DIR = "/usr/local/server/src/function"
 def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess:
     done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
-        raise RuntimeError(f"docker {' '.join(args[:3])} ... failed ({done.returncode}): {done.stderr.strip()}")
+        raise RuntimeError(f"docker {' '.join(args[:3])} ... failed ({done.returncode}): "
+                           f"{done.stderr.strip()}")
     return done
 
 
@@ -65,7 +66,8 @@ class DockerLauncher:
             done = subprocess.run([str(REPO_ROOT / "scripts" / "build-image.sh"), target.spec.name],
                                   capture_output=True, text=True, timeout=1800)
             if done.returncode != 0:
-                raise RuntimeError(f"scripts/build-image.sh {target.spec.name} failed:\n{done.stdout}\n{done.stderr}")
+                raise RuntimeError(f"scripts/build-image.sh {target.spec.name} failed:\n"
+                                   f"{done.stdout}\n{done.stderr}")
         self._images.add(image)
         return image
 

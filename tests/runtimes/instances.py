@@ -69,7 +69,8 @@ class Build:
         raise KeyError(name)
 
     def describe(self) -> str:
-        return f"build of {self.entrypoint} exited {self.returncode}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+        return (f"build of {self.entrypoint} exited {self.returncode}\n"
+                f"--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}")
 
 
 class Server(ABC):

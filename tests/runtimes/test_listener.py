@@ -23,7 +23,8 @@ def test_malformed_request_line(server):
 
 def test_http_1_0_request(server):
     # Spec 1.1.1: HTTP/1.0 requests are accepted too.
-    headers = request_headers("plaintextResponse", {"host": f"127.0.0.1:{server.port}", "content-length": "0"})
+    headers = request_headers("plaintextResponse",
+                              {"host": f"127.0.0.1:{server.port}", "content-length": "0"})
     reply = exchange(server.port, head_lines("POST", "/", headers, version="HTTP/1.0"))
     assert reply is not None and reply.status == 200, reply and reply.describe()
     assert reply.text == "Hello World 👋"
