@@ -262,3 +262,25 @@ def test_legacy_execution(executor, node_artifact):
                            json={"headers": {"x-action": "echo"}, "method": "POST", "body": "x"})
     assert json.loads(echoed.json()["body"])["body"] == "x"
     executor.delete(f"/v1/runtimes/{runtime_id}")
+
+
+LANGUAGES = {  # language -> (image, entrypoint, build command)
+    "python": ("openruntimes/python:v3-3.11", "main.py", "pip install --no-cache-dir -r requirements.txt"),
+    "php": ("openruntimes/php:v3-8.2", "index.php", "true"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_cold_start_of_each_language(executor, language):
+    if executor.adapter != "process":
+        pytest.skip("the docker adapter's per-language images are covered by its own tests")
+    image, entrypoint, build = LANGUAGES[language]
+    artifact = executor.build(language, image=image, entrypoint=entrypoint, build_command=build)
+    runtime_id = new_id(language)
+    response = executor.post(f"/v1/runtimes/{runtime_id}/executions",
+                             json={"image": image, "source": artifact, "timeout": 60})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["statusCode"] == 200 and result["body"] == f"Hello from {language}"
+    assert result["coldStart"] is True
+    executor.delete(f"/v1/runtimes/{runtime_id}")
