@@ -14,6 +14,7 @@ from .wire import BodyTooLarge, response_bytes
 TIMEOUT_MESSAGE = 'Header "x-open-runtimes-timeout" must be an integer greater than 0.'
 SECRET_MESSAGE = 'Unauthorized. Provide correct "x-open-runtimes-secret" header.'
 BODY_LIMIT = 20 * 1024 * 1024
+SMALL_BODY = 64 * 1024  # a rejected request's body up to this size is read, not refused
 BODY_MESSAGE = "Request body too large. The limit is 20971520 bytes (20 MiB)."
 TIMED_OUT_MESSAGE = "Execution timed out."
 TEXT_PLAIN = "text/plain; charset=utf-8"
@@ -55,12 +56,12 @@ class App:
         fields = head.fields
         timeout = parse_timeout(fields.get("x-open-runtimes-timeout"))
         if timeout is _INVALID:
-            return self._reject(head, 500, TIMEOUT_MESSAGE)
+            return self._reject(head, 500, TIMEOUT_MESSAGE, reader)
         secret = self.config.secret
         if secret and not compare_digest(
             fields.get("x-open-runtimes-secret", "").encode("latin-1"), secret
         ):
-            return self._reject(head, 500, SECRET_MESSAGE)
+            return self._reject(head, 500, SECRET_MESSAGE, reader)
         if head.content_length > BODY_LIMIT:
             return self._reject(head, 413, BODY_MESSAGE)
         if head.expect_continue and head.has_body:
@@ -71,13 +72,22 @@ class App:
             return self._reject(head, 413, BODY_MESSAGE)
         return self._call(head, body, timeout)
 
-    def _reject(self, head, status, message):
-        """An early rejection: plain text, no log headers; the body is left unread."""
+    def _reject(self, head, status, message, reader=None):
+        """An early rejection: plain text, no log headers.
+
+        A small body already on its way is read and dropped, which keeps the connection
+        usable; any other body is left unread and the connection closes after the answer.
+        """
+        unread = head.has_body
+        if (unread and reader is not None and not head.chunked and not head.expect_continue
+                and head.content_length <= SMALL_BODY):
+            reader.read_exact(head.content_length)
+            unread = False
+        keep_alive = head.keep_alive and not unread
         data = response_bytes(status, [("content-type", TEXT_PLAIN)], message.encode(),
-                              head_only=head.method == "HEAD",
-                              keep_alive=head.keep_alive and not head.has_body,
+                              head_only=head.method == "HEAD", keep_alive=keep_alive,
                               version=head.version)
-        return Reply(data, head.keep_alive and not head.has_body, head.has_body)
+        return Reply(data, keep_alive, unread)
 
     def _call(self, head, body, timeout):
         fields = head.fields
