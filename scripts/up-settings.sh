@@ -7,7 +7,8 @@ PROXY_PORT="${OPR_UP_PROXY_PORT:-9800}"
 EXECUTOR_PORTS="${OPR_UP_EXECUTOR_PORTS:-9900 9901}"
 RUNTIME_PORTS="${OPR_UP_RUNTIME_PORTS:-21000}"
 NAME="${OPR_UP_NAME:-local}"
-# The compose project: one per state directory, so a test's private copy never touches yours.
+NGINX_PORT="${OPR_UP_NGINX_PORT:-9880}"   # MODE=docker: nginx in front of the proxy
+# The compose project name: tests use their own, so they never touch yours.
 COMPOSE_PROJECT="${OPR_UP_COMPOSE_PROJECT:-openruntimes}"
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -19,7 +20,9 @@ compose() {
     local files=(-f docker-compose.yml -f docker-compose.host.yml)
     local env=(OPR_RUN_DIR="$RUN" OPR_ENV_FILE="$ENV_FILE" OPR_PROXY_PORT="$PROXY_PORT"
                OPR_EXECUTOR1_PORT="${EXECUTOR_PORTS%% *}" OPR_EXECUTOR2_PORT="${EXECUTOR_PORTS##* }"
-               OPR_RUNTIME_PORTS="$RUNTIME_PORTS" OPR_NAME="$NAME")
+               OPR_EXECUTOR1_RUNTIME_PORTS="$RUNTIME_PORTS-$((RUNTIME_PORTS + 999))"
+               OPR_EXECUTOR2_RUNTIME_PORTS="$((RUNTIME_PORTS + 1000))-$((RUNTIME_PORTS + 1999))"
+               OPR_NGINX_PORT="$NGINX_PORT" OPR_NAME="$NAME")
     if docker compose version >/dev/null 2>&1; then
         env "${env[@]}" docker compose -p "$COMPOSE_PROJECT" --env-file "$ENV_FILE" "${files[@]}" "$@"
     elif command -v docker-compose >/dev/null; then

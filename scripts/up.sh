@@ -68,7 +68,8 @@ wait_until() {  # description command...
     until "$@" >/dev/null 2>&1; do
         if [ $SECONDS -gt $deadline ]; then
             echo "up: $what: not ready within 60 s; last log lines:" >&2
-            tail -n 20 "$RUN"/*.log >&2 2>/dev/null || true
+            if [ "$MODE" = docker ]; then compose logs --tail 20 >&2 || true
+            else tail -n 20 "$RUN"/*.log >&2 2>/dev/null || true; fi
             exit 1
         fi
         sleep 0.3
@@ -100,18 +101,28 @@ up_process() {
 }
 
 up_docker() {
+    if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
+        echo "up: installing Debian's docker-compose" >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
+    fi
     mkdir -p "$RUN/storage/examples" "$RUN/storage/builds" "$RUN/docker"
-    compose build --quiet
+    scripts/build-services-image.sh 2>&1 | grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2 || true
+    local name
+    for name in node-18.0 python-3.11 php-8.2; do
+        docker image inspect "$(row "$name" 4)" >/dev/null 2>&1 || scripts/build-image.sh "$name" \
+            || echo "up: could not build the image of $name; its example will not run" >&2
+    done
     compose up -d
     local port
     for port in $EXECUTOR_PORTS; do wait_until "executor on :$port" executor_healthy "$port"; done
     wait_until "proxy health" curl -fsS -m 2 "http://127.0.0.1:$PROXY_PORT/v1/proxy/health"
     wait_until "a request through the proxy" proxy_forwards
+    wait_until "nginx in front of the proxy" curl -fsS -m 2 "http://127.0.0.1:$NGINX_PORT/v1/proxy/health"
 }
 
 print_examples() {
     cat <<EOF
-up: ready ($MODE). Proxy http://127.0.0.1:$PROXY_PORT -> executors on 127.0.0.1, ports $EXECUTOR_PORTS
+up: ready ($MODE). Proxy http://127.0.0.1:$PROXY_PORT -> executors on 127.0.0.1, ports $EXECUTOR_PORTS${NGINX_NOTE:-}
     logs: make logs     status: make status     stop: make down
 
 Build the example of each language (artifact written to $RUN/storage/builds/) and run it:
@@ -143,7 +154,7 @@ write_env_file
 set -a; . "$ENV_FILE"; set +a
 case "$MODE" in
     process) up_process ;;
-    docker) up_docker ;;
+    docker) up_docker; NGINX_NOTE=" (nginx in front: http://127.0.0.1:$NGINX_PORT)" ;;
     *) echo "up: MODE must be process or docker, not '$MODE'" >&2; exit 2 ;;
 esac
 # The examples, packed as sources in the shared storage (what the printed commands build).
