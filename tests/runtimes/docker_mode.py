@@ -13,7 +13,7 @@ from pathlib import Path
 from executor import sandbox
 
 from .instances import READY_TIMEOUT, Build, Server, Workspace, merge_env, pid_alive, standard_env
-from .process_mode import copy_source
+from .process_mode import copy_source, process_name
 from .targets import REPO_ROOT, Target
 
 LABEL = "opr-runtimes-harness"
@@ -117,6 +117,7 @@ class ContainerServer(Server):
         self.port = port
         self.logs_dir = logs_dir
         self._final_logs: tuple[str, str] | None = None
+        self._seen: list[tuple[int, str]] = []
 
     def _logs(self) -> tuple[str, str]:
         if self._final_logs is not None:
@@ -167,10 +168,16 @@ class ContainerServer(Server):
         return state["exit_code"], parse_time(state["finished_at"]) - parse_time(started)
 
     def terminate(self, timeout: float = 10.0) -> float:
+        self._seen = self._processes()
         sent = time.time()
         docker("kill", "--signal", "TERM", self.name)
         state = self._wait_exit(timeout)
         return parse_time(state["finished_at"]) - sent
+
+    def _processes(self) -> list[tuple[int, str]]:
+        """(host PID, command name) of the container's processes."""
+        listed = docker("top", self.name, "-eo", "pid,comm").stdout.splitlines()[1:]
+        return [(int(pid), name.strip()) for pid, _, name in (line.strip().partition(" ") for line in listed)]
 
     def starting_at(self) -> float | None:
         for line in docker("logs", "-t", self.name).stdout.splitlines():
@@ -179,13 +186,11 @@ class ContainerServer(Server):
         return None
 
     def pids(self) -> list[int]:
-        listed = docker("top", self.name, "-eo", "pid").stdout.split()
-        return [int(pid) for pid in listed if pid.isdigit()]
+        return [pid for pid, _ in self._processes()]
 
     def leftovers(self) -> list[str]:
-        # The server is PID 1 of the container: when it exits, the kernel ends every process
-        # of its PID namespace, so nothing can remain once the container has stopped.
-        return ["container still running"] if self.state()["running"] else []
+        """The container's processes (seen before SIGTERM) that still run on the host."""
+        return [f"{pid} {name}" for pid, name in self._seen if process_name(pid) == name]
 
     def server_dir_changes(self) -> list[str]:
         changes = []

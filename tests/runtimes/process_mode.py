@@ -141,22 +141,33 @@ def int_or_none(port: int | str) -> int | None:
         return None
 
 
+def read_stat(pid: int | str) -> tuple[int, str] | None:
+    """(parent PID, command name) of a live process; None if it is gone or a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
+            stat = handle.read()
+    except OSError:
+        return None
+    name = stat[stat.index("(") + 1: stat.rindex(")")]
+    state, ppid = stat[stat.rindex(")") + 2:].split()[:2]
+    return None if state == "Z" else (int(ppid), name)
+
+
 def process_table() -> dict[int, tuple[int, str]]:
-    """{pid: (parent pid, command name)} of every process on the host."""
+    """{pid: (parent pid, command name)} of every live process on the host."""
     table = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z":
-            table[int(entry)] = (int(fields[1]), name)
+        if entry.isdigit():
+            stat = read_stat(entry)
+            if stat is not None:
+                table[int(entry)] = stat
     return table
+
+
+def process_name(pid: int) -> str | None:
+    """The command name of a live process, or None."""
+    stat = read_stat(pid)
+    return stat[1] if stat else None
 
 
 def descendants(pid: int) -> list[tuple[int, str]]:
@@ -255,8 +266,7 @@ class ProcessServer(Server):
         return time.monotonic() - sent
 
     def leftovers(self) -> list[str]:
-        alive = process_table()
-        return [f"{pid} {name}" for pid, name in self._seen if alive.get(pid, (None, None))[1] == name]
+        return [f"{pid} {name}" for pid, name in self._seen if process_name(pid) == name]
 
     def server_dir_changes(self) -> list[str]:
         after = snapshot(self.server_dir)
