@@ -6,6 +6,9 @@ container; tests with special settings start their own through ``spawn``.
 """
 from __future__ import annotations
 
+import re
+from collections import defaultdict
+
 import pytest
 
 from .harness import Harness
@@ -84,3 +87,20 @@ def spawn(harness: Harness):
     yield start
     for server in started:
         harness.stop(server)
+
+
+# Seconds spent per (runtime, mode), setup and teardown included: the CI budget is per suite.
+_DURATIONS: dict[str, float] = defaultdict(float)
+_ID = re.compile(r"\[([a-z]+-[0-9.]+-(?:process|docker))")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    match = _ID.search(report.nodeid)
+    if match:
+        _DURATIONS[match.group(1)] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _DURATIONS:
+        spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in sorted(_DURATIONS.items()))
+        terminalreporter.write_line(f"Runtime suite durations: {spent} (total {sum(_DURATIONS.values()):.0f} s)")
