@@ -6,7 +6,6 @@ counters) happens every ``interval`` seconds in a background greenlet/thread.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
@@ -76,7 +75,3 @@ class UsageSampler:
                 self.sample()
             except Exception:
                 log.exception("usage sampling failed")
-
-
-def cpu_count() -> int:
-    return os.cpu_count() or 1

@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ADDRESS_SPACE_HEADROOM_MB = 1024
 OUTPUT_TAIL_BYTES = 4000
+CPU_SNAPSHOT_SECONDS = 1.0
 META = "runtime.json"
 # Host subdirectory -> path inside the sandbox.
 LAYOUT = {
@@ -78,9 +80,15 @@ class ProcessAdapter(Adapter):
         self._ports: set[int] = set()
         self._next_port = port_range[0]
         self._lock = threading.Lock()
+        self._cpu_snapshot: tuple[float, dict[int, float]] = (0.0, {})
         self.work_dir.mkdir(parents=True, exist_ok=True)
         if not self.bwrap:
             log.warning("bubblewrap (bwrap) not found: runtimes run as plain processes, NOT isolated")
+        else:
+            for suite in sorted({spec.suite for spec in catalog.load().values()}):
+                if sandbox.rootfs_for(suite, rootfs_dir) is None:
+                    log.warning("no Debian root for %s (scripts/debian.sh rootfs %s): its runtimes "
+                                "run as plain processes, NOT isolated", suite, suite)
 
     # -- Adapter interface -------------------------------------------------------------------
 
@@ -186,8 +194,15 @@ class ProcessAdapter(Adapter):
 
     def cpu_seconds(self, instance: Instance) -> float | None:
         runtime: _Runtime = instance.handle
-        groups = {p.pid for p in [runtime.server, *runtime.commands] if p is not None}
-        return _cpu_seconds_of_groups(groups) if groups else None
+        groups = [p.pid for p in [runtime.server, *runtime.commands] if p is not None]
+        if not groups:
+            return None
+        # One scan of /proc serves every runtime of a sampling round.
+        taken, per_group = self._cpu_snapshot
+        if time.monotonic() - taken > CPU_SNAPSHOT_SECONDS:
+            per_group = _cpu_seconds_by_group()
+            self._cpu_snapshot = (time.monotonic(), per_group)
+        return sum(per_group.get(pgid, 0.0) for pgid in groups)
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -296,9 +311,10 @@ def _kill_recorded_group(pgid: int, base: Path) -> None:
         pass
 
 
-def _cpu_seconds_of_groups(groups: set[int]) -> float:
+def _cpu_seconds_by_group() -> dict[int, float]:
+    """CPU seconds (user + system) of every process group, from ``/proc/<pid>/stat``."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+    totals: dict[int, float] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -308,9 +324,9 @@ def _cpu_seconds_of_groups(groups: set[int]) -> float:
         except OSError:
             continue
         # after "(comm)": state ppid pgrp ... utime(12) stime(13)
-        if int(fields[2]) in groups:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+        pgid = int(fields[2])
+        totals[pgid] = totals.get(pgid, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return totals
 
 
 def _path_variables(base: Path, server_dir: Path) -> dict[str, str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import tarfile
 import threading
+import time
 
 import pytest
 
@@ -146,7 +147,15 @@ def test_health(executor, node_artifact):
     assert details["status"] == "pass" and details["adapter"] == executor.adapter
     assert details["runtimes"][runtime_id]["inflight"] == 0
     assert details["runtimes"][runtime_id]["status"] == "pass"
-    assert "usage" in details and "version" in details
+    assert details["version"]
+    deadline = time.monotonic() + 10  # the sampler runs every 0.5 s in the tests
+    while details["usage"] is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+        details = executor.get("/v1/health").json()
+    assert isinstance(details["usage"], float) and 0 <= details["usage"] <= 100
+    if executor.adapter == "process":
+        usage = details["runtimes"][runtime_id]["usage"]
+        assert usage is None or usage >= 0
     wrong = executor.get("/v1/health", headers={"authorization": "Bearer wrong"})
     assert wrong.status_code == 401
     executor.delete(f"/v1/runtimes/{runtime_id}")
