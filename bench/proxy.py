@@ -21,6 +21,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -100,6 +101,11 @@ def stop(process: subprocess.Popen | None) -> None:
         pass
 
 
+def gunicorn_workers(worker_per_core, cores: int) -> int:
+    """The worker count deploy/gunicorn/proxy.conf.py derives (same formula)."""
+    return max(1, cores)
+
+
 def wrk(url: str, connections: int, seconds: float) -> dict:
     """Run wrk once; requests per second and latency percentiles (ms)."""
     output = subprocess.run(
@@ -117,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short runs (a smoke check, noisy figures)")
     parser.add_argument("--json", type=Path, help="write the results there")
+    parser.add_argument("--rounds", type=int, help="interleaved measurement rounds (default 3, 1 with --quick)")
     parser.add_argument("--worker-per-core", default=os.environ.get("OPR_PROXY_WORKER_PER_CORE", "6"),
                         help="OPR_PROXY_WORKER_PER_CORE of the proxy under test (default 6)")
+    parser.add_argument("--workers", type=int, help="override gunicorn's worker count (default: the config's)")
     args = parser.parse_args(argv)
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
@@ -149,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         gunicorn = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn/proxy.conf.py"),
-             "--bind", f"127.0.0.1:{proxy_port}", "proxy.app:create_app()"],
+             "--bind", f"127.0.0.1:{proxy_port}", *(["--workers", str(args.workers)] if args.workers else []),
+             "proxy.app:create_app()"],
             cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL,
             stderr=open(tmp / "gunicorn.log", "wb"))
         urls = {name: f"http://127.0.0.1:{port}/bench" for name, port in
@@ -158,33 +167,44 @@ def main(argv: list[str] | None = None) -> int:
             wait_http(urls[name], nginx if name != "proxy" else gunicorn)
         for name in ("nginx", "proxy"):  # warm-up: pools, caches
             wrk(urls[name], 32, 1)
-        results = {
-            "quick": args.quick, "seconds": seconds, "cores": cores,
-            "proxy_workers": cores * int(args.worker_per_core),
-            "c32": {name: wrk(urls[name], 32, seconds) for name in ("nginx", "proxy")},
-            "c1": {name: wrk(urls[name], 1, seconds) for name in ("upstream", "nginx", "proxy")},
-        }
+        # Interleaved rounds: the machine is shared, so each ratio compares runs made back to
+        # back, and the median of the rounds is reported.
+        rounds = []
+        for _ in range(args.rounds or (1 if args.quick else 3)):
+            rounds.append({
+                "c32": {name: wrk(urls[name], 32, seconds) for name in ("nginx", "proxy")},
+                "c1": {name: wrk(urls[name], 1, seconds) for name in ("upstream", "nginx", "proxy")},
+            })
     finally:
         stop(gunicorn)
         stop(nginx)
         shutil.rmtree(tmp, ignore_errors=True)
-    ratio = results["c32"]["proxy"]["rps"] / results["c32"]["nginx"]["rps"]
-    added = results["c1"]["proxy"]["latency_ms"]["p50"] - results["c1"]["upstream"]["latency_ms"]["p50"]
-    added_nginx = results["c1"]["nginx"]["latency_ms"]["p50"] - results["c1"]["upstream"]["latency_ms"]["p50"]
-    results["throughput_ratio"] = round(ratio, 3)
-    results["added_latency_p50_ms"] = round(added, 3)
-    results["nginx_added_latency_p50_ms"] = round(added_nginx, 3)
-    results["targets"] = {"throughput_ratio": ">= 0.12", "added_latency_p50_ms": "<= 0.4",
-                          "met": ratio >= 0.12 and added <= 0.4}
-    c32, c1 = results["c32"], results["c1"]
-    print(f"32 connections: nginx {c32['nginx']['rps']:.0f} req/s, proxy {c32['proxy']['rps']:.0f} req/s"
-          f" -> ratio {ratio:.3f} (target >= 0.12)")
-    print(f"1 connection p50: upstream {c1['upstream']['latency_ms']['p50']:.3f} ms, "
-          f"nginx {c1['nginx']['latency_ms']['p50']:.3f} ms, proxy {c1['proxy']['latency_ms']['p50']:.3f} ms"
-          f" -> added {added:.3f} ms (target <= 0.4)")
-    bad = [name for block in (c32, c1) for name, run in block.items() if run["non_2xx"]]
+    for run in rounds:
+        c32, c1 = run["c32"], run["c1"]
+        run["throughput_ratio"] = round(c32["proxy"]["rps"] / c32["nginx"]["rps"], 3)
+        run["added_latency_p50_ms"] = round(c1["proxy"]["latency_ms"]["p50"] - c1["upstream"]["latency_ms"]["p50"], 3)
+        run["nginx_added_latency_p50_ms"] = round(
+            c1["nginx"]["latency_ms"]["p50"] - c1["upstream"]["latency_ms"]["p50"], 3)
+        print(f"32 connections: nginx {c32['nginx']['rps']:.0f} req/s, proxy {c32['proxy']['rps']:.0f} req/s"
+              f" -> ratio {run['throughput_ratio']:.3f}; 1 connection p50: upstream "
+              f"{c1['upstream']['latency_ms']['p50']:.3f} ms, nginx {c1['nginx']['latency_ms']['p50']:.3f} ms, "
+              f"proxy {c1['proxy']['latency_ms']['p50']:.3f} ms -> added {run['added_latency_p50_ms']:.3f} ms")
+    ratio = statistics.median(run["throughput_ratio"] for run in rounds)
+    added = statistics.median(run["added_latency_p50_ms"] for run in rounds)
+    results = {
+        "quick": args.quick, "seconds": seconds, "cores": cores, "load_average": os.getloadavg(),
+        "proxy_workers": args.workers or gunicorn_workers(args.worker_per_core, cores),
+        "rounds": rounds,
+        "throughput_ratio": ratio, "added_latency_p50_ms": added,
+        "targets": {"throughput_ratio": ">= 0.12", "added_latency_p50_ms": "<= 0.4",
+                    "met": ratio >= 0.12 and added <= 0.4},
+    }
+    print(f"median of {len(rounds)} round(s): throughput ratio {ratio:.3f} (target >= 0.12), "
+          f"added p50 latency {added:.3f} ms (target <= 0.4); load average {os.getloadavg()[0]:.1f}")
+    bad = [name for run in rounds for block in (run["c32"], run["c1"]) for name, one in block.items()
+           if one["non_2xx"]]
     if bad:
-        print(f"non-2xx answers from: {', '.join(bad)}", file=sys.stderr)
+        print(f"non-2xx answers from: {', '.join(sorted(set(bad)))}", file=sys.stderr)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")

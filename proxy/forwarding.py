@@ -142,7 +142,7 @@ class Forwarder:
                 continue
             if runtime_id:
                 self._balancer.record_warm(state, runtime_id)
-            return self._relay(response, state, start_response, deadline)
+            return self._relay(response, state, start_response, deadline, environ.get("gunicorn.sock"))
         if len(failures) == 1:
             name, _, reason = failures[0].partition(": ")
             raise errors.unreachable(name, reason)
@@ -233,7 +233,7 @@ class Forwarder:
         raise AssertionError("unreachable")
 
     def _relay(self, response: UpstreamResponse, state: ExecutorState, start_response,
-               deadline: float) -> Iterable[bytes]:
+               deadline: float, client_socket=None) -> Iterable[bytes]:
         connection = response.get("connection")
         named = {token.strip().lower() for token in connection.split(",")} if isinstance(connection, str) else ()
         headers = [(name, value) for name, value in response.items()
@@ -244,7 +244,7 @@ class Forwarder:
         if response.message_complete:  # the whole body came with the head: no stream needed
             state.inflight -= 1
             return [response.read_some()]
-        return _ResponseStream(response, state, deadline, self._monitor)
+        return _ResponseStream(response, state, deadline, self._monitor, client_socket)
 
     def _broadcast(self, environ: dict, start_response) -> Iterable[bytes]:
         """Send the request to every online executor at once; answer 204 when all are done."""
@@ -285,13 +285,19 @@ class Forwarder:
 
 
 class _ResponseStream:
-    """The executor's body as a WSGI iterable, bounded by the request's deadline."""
+    """The executor's body as a WSGI iterable, bounded by the request's deadline.
 
-    def __init__(self, response: UpstreamResponse, state: ExecutorState, deadline: float, monitor: HealthMonitor):
+    When the exchange fails mid-response (timeout, executor gone) the client connection is
+    shut down, so the client sees an incomplete response instead of a truncated success.
+    """
+
+    def __init__(self, response: UpstreamResponse, state: ExecutorState, deadline: float,
+                 monitor: HealthMonitor, client_socket=None):
         self._response = response
         self._state = state
         self._deadline = deadline
         self._monitor = monitor
+        self._client_socket = client_socket
         self._open = True
 
     def __iter__(self) -> "_ResponseStream":
@@ -306,16 +312,26 @@ class _ResponseStream:
         try:
             data = response.read_some()
         except (socket.timeout, gevent.Timeout):
-            self.close()
-            raise StreamAborted(f"executor {self._state.name} exceeded the request timeout mid-response") from None
+            self._abort(f"executor {self._state.name} exceeded the request timeout mid-response")
         except (OSError, HTTPParseError) as error:
-            self.close()
             self._monitor.mark_offline(self._state, _describe(error))
-            raise StreamAborted(f"executor {self._state.name} failed mid-response: {_describe(error)}") from None
+            self._abort(f"executor {self._state.name} failed mid-response: {_describe(error)}")
         if not data:
             self.close()
             raise StopIteration
         return data
+
+    def _abort(self, reason: str):
+        self.close()
+        log.warning("%s; closing the client connection", reason)
+        if self._client_socket is None:
+            raise StreamAborted(reason)
+        try:
+            self._client_socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        # The server's final write now fails with EPIPE, which it treats as a client gone.
+        raise StopIteration
 
     def close(self) -> None:
         if self._open:

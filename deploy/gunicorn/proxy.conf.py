@@ -3,10 +3,12 @@
     gunicorn -c deploy/gunicorn/proxy.conf.py 'proxy.app:create_app()'
 
 Sizing, from OPR_PROXY_WORKER_PER_CORE (default 6) and the cores this process may use:
-  workers            = cores x OPR_PROXY_WORKER_PER_CORE   (gevent worker processes)
-  worker_connections = 1000                                (concurrent clients per worker)
-Forwarding is I/O bound and every gevent worker multiplexes its connections, so a few
-processes per core keep all cores busy while one worker waits on a slow executor.
+  workers            = cores                                (gevent worker processes)
+  worker_connections = 1000 x OPR_PROXY_WORKER_PER_CORE     (concurrent clients per worker)
+A gevent worker is an event loop that serves all its connections concurrently, so one
+process per core already keeps every core busy; OPR_PROXY_WORKER_PER_CORE sets how much
+concurrency each core takes. More processes per core were measured to cost throughput
+(bench/proxy.py: 6 processes per core served about half the requests of 1), see proxy/README.md.
 Each worker runs its own health loop and keeps its own keep-alive pool per executor.
 
 Command-line options (--bind, --workers, ...) override these values.
@@ -25,9 +27,9 @@ except ConfigError as error:  # one line naming the variable, no traceback
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 bind = os.environ.get("OPR_PROXY_BIND", "0.0.0.0:80")
-worker_class = "gevent_pywsgi"  # gevent.pywsgi parses faster than gunicorn's parser (see proxy/README.md)
-workers = max(1, _cores * _config.worker_per_core)
-worker_connections = 1000
+worker_class = "proxy.worker.ProxyWorker"  # gevent pywsgi with a lean header parser (proxy/worker.py)
+workers = max(1, _cores)
+worker_connections = 1000 * _config.worker_per_core
 # A request may last OPR_PROXY_MAX_TIMEOUT; the worker timeout must never cut it shorter.
 timeout = int(_config.max_timeout) + 30
 graceful_timeout = 30

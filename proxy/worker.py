@@ -1,0 +1,106 @@
+"""The gunicorn worker of the proxy: gunicorn's gevent pywsgi worker with a leaner request path.
+
+gevent.pywsgi parses request headers with ``http.client.parse_headers``, which goes through
+the ``email`` package and was the largest single cost of a forwarded request. This worker
+parses them with a small strict parser instead (same limits as ``http.client``; obsolete line
+folding, malformed names and control characters are rejected with a 400), and skips building
+access-log records when no access log is configured.
+
+    worker_class = "proxy.worker.ProxyWorker"
+"""
+from __future__ import annotations
+
+import re
+
+from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler
+
+MAX_LINE = 65536      # as http.client._MAXLINE
+MAX_HEADERS = 100     # as http.client._MAXHEADERS
+_FIELD = re.compile(r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*([\t\x20-\x7e\x80-\xff]*?)[ \t]*\r?\n?")
+_NOT_FORWARDED = ("CONTENT_TYPE", "CONTENT_LENGTH")
+
+
+class RequestHeaders:
+    """Parsed request header fields with the interface pywsgi and gunicorn use."""
+
+    __slots__ = ("fields", "status")
+
+    def __init__(self, fields: list[tuple[str, str]], status: str = ""):
+        self.fields = fields
+        self.status = status  # non-empty: the request is rejected with 400
+
+    @classmethod
+    def parse(cls, stream, *_ignored) -> "RequestHeaders":
+        fields: list[tuple[str, str]] = []
+        while True:
+            line = stream.readline(MAX_LINE + 1)
+            if len(line) > MAX_LINE:
+                return cls([], "Line too long")
+            if line in (b"\r\n", b"\n", b""):
+                return cls(fields)
+            if len(fields) >= MAX_HEADERS:
+                return cls([], "Too many headers")
+            match = _FIELD.fullmatch(line.decode("latin-1"))
+            if match is None:
+                return cls([], "Invalid header line")
+            fields.append((match.group(1), match.group(2)))
+
+    def get(self, name: str, default=None):
+        name = name.lower()
+        for field, value in self.fields:
+            if field.lower() == name:
+                return value
+        return default
+
+    getheader = get
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __delitem__(self, name: str) -> None:
+        name = name.lower()
+        kept = [(field, value) for field, value in self.fields if field.lower() != name]
+        if len(kept) == len(self.fields):
+            raise KeyError(name)
+        self.fields = kept
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self.fields)
+
+    @property
+    def headers(self):
+        return [f"{field}: {value}\r\n" for field, value in self.fields]
+
+    @property
+    def typeheader(self):
+        return self.get("content-type")
+
+
+class ProxyHandler(PyWSGIHandler):
+    """pywsgi's handler with :class:`RequestHeaders` and optional access records."""
+
+    access_log = False
+
+    def MessageClass(self, *args):
+        return RequestHeaders.parse(*args)
+
+    def _headers(self):
+        # The same environ keys as pywsgi makes; fields with "_" are dropped as pywsgi does.
+        for field, value in self.headers.fields:
+            if "_" in field:
+                continue
+            key = field.replace("-", "_").upper()
+            if key not in _NOT_FORWARDED:
+                yield "HTTP_" + key, value
+
+    def log_request(self):
+        if self.access_log:
+            super().log_request()
+
+
+class ProxyWorker(GeventPyWSGIWorker):
+    """gunicorn's gevent (pywsgi) worker serving with :class:`ProxyHandler`."""
+
+    def init_process(self):
+        self.wsgi_handler = type("ProxyHandler", (ProxyHandler,), {"access_log": bool(self.cfg.accesslog)})
+        super().init_process()
