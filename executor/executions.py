@@ -6,8 +6,10 @@ few dictionary operations: no Docker call, no file system access unless log file
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
+import re
 import socket
 import time
 import uuid
@@ -34,6 +36,9 @@ POOL_SIZE = 256                     # connections kept per runtime (the runtimes
 # Hop-by-hop or framing headers the executor sets itself.
 DROPPED_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 PROTOCOL_PREFIX = "x-open-runtimes-"
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+REQUEST_PATH = re.compile(r"/[\x21-\x7e]*")
 
 
 @dataclass(frozen=True)
@@ -200,13 +205,36 @@ def _client(runtime: Runtime) -> HTTPClient:
     return runtime.client
 
 
+def forwarded_headers(headers: dict) -> dict[str, str]:
+    """The user's headers as sent to the runtime: names lower-cased, framing headers dropped.
+    Names must be HTTP tokens and values ISO-8859-1 text without CR, LF or NUL, so that no
+    header or request can be smuggled into the runtime's request."""
+    result = {}
+    for name, value in headers.items():
+        name = str(name).lower()
+        value = value if isinstance(value, str) else json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+        if not HEADER_NAME.fullmatch(name) or not HEADER_VALUE.fullmatch(value):
+            raise ExecutorError("execution_bad_request",
+                                f"Execution request was invalid. Header {name[:64]!r} has an invalid name or value.")
+        if name not in DROPPED_HEADERS:
+            result[name] = value
+    return result
+
+
+def check_path(path: str) -> str:
+    """The request target sent to the runtime: printable ASCII only (no spaces, no CR/LF)."""
+    if not REQUEST_PATH.fullmatch(path):
+        raise ExecutorError("execution_bad_request",
+                            "Execution request was invalid. The path must be printable ASCII without spaces.")
+    return path
+
+
 def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadline: float) -> Result:
     config = services.config
     instance = runtime.instance
     if instance is None:
         raise _removed()
-    headers = {name.lower(): str(value) for name, value in request.headers.items()
-               if name.lower() not in DROPPED_HEADERS}
+    headers = forwarded_headers(request.headers)
     remaining = deadline - time.monotonic()
     headers["x-open-runtimes-secret"] = runtime.secret
     headers["x-open-runtimes-timeout"] = str(max(1, int(remaining)))

@@ -54,9 +54,10 @@ def create_execution(runtime_id):
     identifier = checked_id(runtime_id)
     values = parse(params.read(request), EXECUTION_FIELDS)
     path = values["path"] if values["path"].startswith("/") else "/" + values["path"]
+    headers = executions.forwarded_headers(values["headers"])  # refused before any cold start
     return _respond(ExecutionRequest(
-        runtime_id=identifier, body=_limited(values["body"], "body"), path=path,
-        method=values["method"], headers=values["headers"], timeout=values["timeout"],
+        runtime_id=identifier, body=_limited(values["body"], "body"), path=executions.check_path(path),
+        method=values["method"], headers=headers, timeout=values["timeout"],
         logging=values["logging"], create=_cold_start(identifier, values)))
 
 

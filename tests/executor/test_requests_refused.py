@@ -137,3 +137,17 @@ def test_multipart_create_coerces_strings(executor):
     assert response.status_code == 201, response.text
     assert response.json()["output"] == "300 bar\n"
     assert executor.get(f"/v1/runtimes/{runtime_id}").status_code == 404  # remove="true"
+
+
+@pytest.mark.parametrize("params", [
+    {"headers": {"x-a": "value\r\nx-open-runtimes-secret: injected"}},
+    {"headers": {"bad name": "v"}},
+    {"headers": {"x-a": "nul\x00"}},
+    {"path": "/a b"},
+    {"path": "/a\r\nHost: elsewhere"},
+])
+def test_request_smuggling_into_the_runtime_is_refused(executor, params):
+    response = executor.post(f"/v1/runtimes/{new_id()}/executions", json=params)
+    assert response.status_code == 400, response.text
+    assert response.json()["type"] == "execution_bad_request"
+    assert response.json()["message"].startswith("Execution request was invalid.")
