@@ -4,7 +4,10 @@ from __future__ import annotations
 import logging
 import sys
 
-from flask import Flask
+from flask import Flask, jsonify, request
+
+from proxy import errors
+from proxy.errors import ProxyError
 
 from proxy.balancing import Balancer
 from proxy.config import ProxyConfig
@@ -13,6 +16,8 @@ from proxy.health import ExecutorState, HealthMonitor
 from proxy.reporting import Reporter
 
 HEALTH_PATH = "/v1/proxy/health"
+STATUS_PATH = "/v1/proxy/status"
+OWN_PATHS = frozenset((HEALTH_PATH, STATUS_PATH))
 log = logging.getLogger("proxy")
 
 
@@ -25,7 +30,7 @@ class Dispatcher:
         self._monitor = monitor
 
     def __call__(self, environ: dict, start_response):
-        if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+        if environ.get("PATH_INFO") in OWN_PATHS and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
             return self._flask_app(environ, start_response)
         self._monitor.ensure_started()  # the first round runs before the first forwarded request
         return self._forwarder(environ, start_response)
@@ -73,6 +78,20 @@ def create_app(config: ProxyConfig | None = None) -> Flask:
     @app.get(HEALTH_PATH)
     def health():
         return "OK", 200, {"Content-Type": "text/plain"}
+
+    @app.get(STATUS_PATH)
+    def status():
+        """This worker's view of the executors; 200 when all are online, else 503 (authenticated)."""
+        service.monitor.ensure_started()
+        try:
+            service.forwarder.authenticate(request.environ)
+        except ProxyError as error:
+            body = errors.error_body(error, config.version, config.development)
+            return body, error.status, {"Content-Type": "application/json"}
+        executors = [{"name": s.name, "online": s.online, "usage": s.usage, "inflight": s.inflight,
+                      "runtimes": sorted(s.runtimes)} for s in service.states]
+        all_online = all(s.online for s in service.states)
+        return jsonify({"status": "pass" if all_online else "fail", "executors": executors}), 200 if all_online else 503
 
     app.wsgi_app = Dispatcher(app.wsgi_app, service.forwarder, service.monitor)
     return app

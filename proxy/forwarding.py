@@ -72,7 +72,7 @@ class Forwarder:
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
         try:
-            self._authenticate(environ)
+            self.authenticate(environ)
             method = addressing_method(environ.get("HTTP_X_OPR_ADDRESSING_METHOD"))
             if method == BROADCAST:
                 return self._broadcast(environ, start_response)
@@ -87,7 +87,8 @@ class Forwarder:
 
     # -- steps -------------------------------------------------------------------------
 
-    def _authenticate(self, environ: dict) -> None:
+    def authenticate(self, environ: dict) -> None:
+        """Check ``authorization: Bearer <OPR_PROXY_SECRET>`` in constant time; 401 otherwise."""
         if not self._client_token:
             return
         header = environ.get("HTTP_AUTHORIZATION", "")

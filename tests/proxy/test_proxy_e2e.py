@@ -353,3 +353,25 @@ def test_invalid_configuration_stops_the_start_with_one_line():
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "OPR_PROXY_ALGORITHM" in lines[0] and "round-robin" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+def test_status_endpoint_reports_executors_and_needs_the_secret(trio, start_proxy):
+    dead = f"127.0.0.1:{free_port()}"
+    proxy = start_proxy([trio[0], dead])
+    assert requests.get(f"{proxy.url}/v1/proxy/status", timeout=10).status_code == 401
+    response = proxy.get("/v1/proxy/status")
+    assert response.status_code == 503 and response.json()["status"] == "fail"
+    assert [(e["name"], e["online"]) for e in response.json()["executors"]] == [(trio[0].name, True), (dead, False)]
+    assert trio[0].stats()["served"] == 0  # answered by the proxy itself
+    healthy = start_proxy([trio[0]]).get("/v1/proxy/status")
+    assert healthy.status_code == 200 and healthy.json()["status"] == "pass"
+
+
+def test_malformed_request_headers_are_400(trio, start_proxy):
+    import socket
+
+    proxy = start_proxy(trio[:1])
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=10) as sock:
+        sock.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\nBad Name: x\r\nAuthorization: Bearer proxy-secret\r\n\r\n")
+        assert sock.recv(100).startswith(b"HTTP/1.1 400")
+    assert trio[0].stats()["served"] == 0
