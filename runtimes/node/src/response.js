@@ -6,8 +6,8 @@ const { stringify } = require('./logs');
 const RESERVED_PREFIX = 'x-open-runtimes-';
 const FRAMING = new Set(['content-length', 'transfer-encoding', 'connection']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// CR, LF, NUL, or anything outside ISO-8859-1.
-const BAD_VALUE = /[\r\n\0\u0100-\uffff]/;
+// Control characters (CR, LF, NUL, ...) or anything outside ISO-8859-1: what Node refuses to send.
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** A user mistake in the returned value; its message goes to the errors as-is. */
 class ResponseError extends Error {}
