@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -342,13 +343,13 @@ def _path_variables(base: Path, server_dir: Path) -> dict[str, str]:
 
 
 def _host_paths(command: str, base: Path, server_dir: Path) -> str:
-    """Rewrite the sandbox paths of ``command`` to host paths (unsandboxed fallback)."""
-    replacements = [("/usr/local/server/src/function", str(base / "function")),
-                    ("/usr/local/server", str(server_dir)),
-                    ("/usr/local/build", str(base / "build")),
-                    ("/mnt/code", str(base / "code")),
-                    ("/mnt/logs", str(base / "logs")),
-                    ("/tmp/", str(base / "tmp") + "/")]
-    for old, new in replacements:
-        command = command.replace(old, new)
-    return command
+    """Rewrite the sandbox paths of ``command`` to host paths (unsandboxed fallback), in one
+    pass so that a replaced path is never rewritten again."""
+    replacements = {"/usr/local/server/src/function": str(base / "function"),
+                    "/usr/local/server": str(server_dir),
+                    "/usr/local/build": str(base / "build"),
+                    "/mnt/code": str(base / "code"),
+                    "/mnt/logs": str(base / "logs"),
+                    "/tmp/": str(base / "tmp") + "/"}
+    pattern = re.compile("|".join(re.escape(old) for old in replacements))  # longest first
+    return pattern.sub(lambda match: replacements[match.group(0)], command)

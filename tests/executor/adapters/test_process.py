@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,42 @@ def test_prune_keeps_named_runtimes(adapter):
     finally:
         adapter.remove(kept)
         adapter.remove(dropped)
+
+
+def test_unsandboxed_fallback_runs_the_same_commands(tmp_path):
+    """Without bubblewrap: plain processes, path variables, sandbox paths rewritten."""
+    import http.client
+    import tarfile
+
+    from tests.conftest import wait_for_port
+
+    low = free_port()
+    adapter = ProcessAdapter(hostname="unit", work_dir=tmp_path / "work", port_range=(low, low + 50))
+    adapter.bwrap = None
+    source = tmp_path / "source.tar.gz"
+    with tarfile.open(source, "w:gz") as archive:
+        archive.add(Path(__file__).resolve().parents[1] / "functions" / "python", arcname=".")
+    env = {"OPEN_RUNTIMES_ENTRYPOINT": "main.py", "OPEN_RUNTIMES_SECRET": "s"}
+    build = adapter.start(Launch(name="unit-build", runtime_id="build", image=IMAGE, command=None,
+                                 env=env, source=source))
+    server = None
+    try:
+        output = bytearray()
+        code = adapter.run(build, 'tar -zxf /tmp/code.tar.gz -C /mnt/code && helpers/build.sh "true"',
+                           120, output.extend)
+        assert code == 0, output.decode()
+        artifact = tmp_path / "artifact.tar.gz"
+        artifact.write_bytes((build.code_dir / "code.tar.gz").read_bytes())
+        server = adapter.start(Launch(
+            name="unit-serve", runtime_id="serve", image=IMAGE, env=env, source=artifact,
+            command='cp /tmp/code.tar.gz /mnt/code/code.tar.gz && nohup helpers/start.sh "python3 src/server.py"'))
+        wait_for_port(server.port, timeout=30, process=server.handle.server)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("GET", "/", headers={"x-open-runtimes-secret": "s"})
+        assert connection.getresponse().read() == b"Hello from python"
+        connection.close()
+    finally:
+        adapter.remove(build)
+        if server is not None:
+            adapter.remove(server)
+    assert list((tmp_path / "work").iterdir()) == []
