@@ -6,7 +6,6 @@ WSGI server already validated the client's headers) and lets geventhttpclient's 
 """
 from __future__ import annotations
 
-import select
 import socket
 
 from gevent import socket as gsocket
@@ -52,11 +51,15 @@ class ConnectionPool:
 
 
 def _alive(sock: gsocket.socket) -> bool:
-    # An idle keep-alive socket is not readable; readable means EOF (closed by the peer) or junk.
+    # An idle keep-alive socket has nothing to read: a peek on the underlying non-blocking
+    # socket (no trip through the gevent hub) says EOF (closed by the peer), junk, or idle.
     try:
-        return sock.fileno() >= 0 and not select.select([sock], [], [], 0)[0]
-    except (OSError, ValueError):
+        sock._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except BlockingIOError:
+        return True
+    except (OSError, ValueError, AttributeError):
         return False
+    return False
 
 
 class UpstreamResponse(HTTPSocketResponse):

@@ -34,6 +34,7 @@ class State:
         self.health_checks = 0
         self.health_auth: list[str] = []
         self.gate = threading.Event()  # gated streams send their first piece, then wait for it
+        self.peers: set[int] = set()  # client ports of forwarded requests: one per TCP connection
         self.paths: list[str] = []  # of forwarded (non-health, non-control) requests, last 100
 
 
@@ -110,12 +111,14 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/_stats":
             with state.lock:
                 stats = {"served": state.served, "health_checks": state.health_checks,
-                         "health_auth": state.health_auth[-1:], "paths": state.paths[-100:]}
+                         "health_auth": state.health_auth[-1:], "paths": state.paths[-100:],
+                         "connections": len(state.peers)}
             self._send(200, json.dumps(stats).encode())
             return
         with state.lock:
             state.served += 1
             state.paths.append(url.path)
+            state.peers.add(self.client_address[1])
         if url.path.startswith("/v1/runtimes/") and url.path.endswith("/logs"):
             n, delay = int(query.get("n", 5)), float(query.get("delay", 0.3))
             events = [f"data: {state.name} log line {i}\n\n".encode() for i in range(n)]

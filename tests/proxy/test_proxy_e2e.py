@@ -375,3 +375,11 @@ def test_malformed_request_headers_are_400(trio, start_proxy):
         sock.sendall(b"GET /x HTTP/1.1\r\nHost: a\r\nBad Name: x\r\nAuthorization: Bearer proxy-secret\r\n\r\n")
         assert sock.recv(100).startswith(b"HTTP/1.1 400")
     assert trio[0].stats()["served"] == 0
+
+
+def test_connections_to_executors_are_kept_alive(trio, start_proxy):
+    proxy = start_proxy(trio[:1])
+    for _ in range(30):
+        assert proxy.get("/x").status_code == 200
+    assert trio[0].stats()["served"] == 30
+    assert trio[0].stats()["connections"] == 1  # sequential requests reuse one pooled connection
