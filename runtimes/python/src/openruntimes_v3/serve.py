@@ -42,8 +42,7 @@ def _reason(error):
 
 def _listen(host, port):
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.create_server((host, port), family=family, backlog=1024)
-    return sock
+    return socket.create_server((host, port), family=family, backlog=1024)
 
 
 def _exit(signum, frame):
@@ -93,6 +92,7 @@ def _serve(conn, app):
                 conn.sendall(response_bytes(
                     400, [("content-type", "text/plain; charset=utf-8")], b"Bad Request",
                     keep_alive=False))
+                _drain_and_close(conn, 0)
                 return
             conn.sendall(reply.data)
             if reply.body_unread:
