@@ -6,7 +6,6 @@ nothing is left behind: no runtime directory, no process of a runtime, no contai
 """
 from __future__ import annotations
 
-import io
 import os
 import signal
 import subprocess
@@ -17,7 +16,6 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.conftest import free_port, wait_for_port

@@ -6,7 +6,6 @@ import tarfile
 import threading
 import time
 
-import pytest
 
 from tests.executor.support import BUILD_COMMAND, NODE_IMAGE, new_id
 
