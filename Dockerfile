@@ -18,7 +18,7 @@ RUN export DEBIAN_FRONTEND=noninteractive \
     && ln -sf /dev/stderr /var/log/nginx/error.log
 COPY deploy/nginx/nginx.conf.template deploy/nginx/render.sh /etc/nginx/
 ENV OPR_NGINX_LISTEN=80 OPR_NGINX_UPSTREAM=proxy:80
-CMD ["sh", "-c", "/etc/nginx/render.sh /etc/nginx/nginx.conf.template /etc/nginx/nginx.conf && exec nginx -c /etc/nginx/nginx.conf -g 'daemon off;'"]
+CMD ["sh", "-c", "/etc/nginx/render.sh /etc/nginx/nginx.conf.template /etc/nginx/opr.conf && exec nginx -p /var/lib/nginx/ -c /etc/nginx/opr.conf -g 'daemon off;'"]
 
 # The Python dependencies of setup.cfg, in a virtual environment copied into the final image.
 FROM ${BASE_IMAGE} AS dependencies

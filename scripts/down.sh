@@ -9,11 +9,11 @@ stop_pid_file() {  # name
     local name="$1" pid_file="$RUN/$1.pid" pid
     [ -f "$pid_file" ] || return 0
     pid=$(cat "$pid_file")
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid_file"; then
         # SIGTERM: gunicorn stops its worker, and the executor's worker removes its runtimes.
         kill -TERM "$pid"
-        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
+        for _ in $(seq 1 150); do alive "$pid_file" || break; sleep 0.1; done
+        if alive "$pid_file"; then
             echo "down: $name did not stop in 15 s, killing it" >&2
             kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid"
         fi

@@ -9,6 +9,15 @@ if [ "$MODE" = docker ]; then
     compose ps
     echo
 fi
+# One line of an executor's /v1/health answer: status, adapter, usage and its runtimes.
+summary() {
+    python3 -c 'import json, sys
+h = json.load(sys.stdin)
+ids = sorted(h.get("runtimes") or {})
+shown = " ".join(ids[:8]) + (" ..." if len(ids) > 8 else "")
+print(("%s adapter=%s usage=%s runtimes=%d %s" % (h.get("status"), h.get("adapter"), h.get("usage"), len(ids), shown)).rstrip())' 2>/dev/null || echo "(unreadable health answer)"
+}
+
 entries="proxy:$PROXY_PORT:/v1/proxy/health"
 n=0
 for port in $EXECUTOR_PORTS; do n=$((n + 1)); entries="$entries executor-$n:$port:/v1/health"; done
@@ -23,7 +32,8 @@ for entry in $entries; do
     auth=()
     [ "$name" != proxy ] && auth=(-H "authorization: Bearer ${OPR_EXECUTOR_SECRET:-}")
     if answer=$(curl -fsS -m 2 "${auth[@]}" "http://127.0.0.1:$port$path" 2>&1); then
-        printf '%-11s up    pid %-7s 127.0.0.1:%-5s %s\n' "$name" "$pid" "$port" "$(head -c 300 <<<"$answer")"
+        [ "$name" != proxy ] && answer=$(summary <<<"$answer")
+        printf '%-11s up    pid %-7s 127.0.0.1:%-5s %s\n' "$name" "$pid" "$port" "$answer"
     else
         printf '%-11s not answering  pid %-7s 127.0.0.1:%-5s %s\n' "$name" "$pid" "$port" "$answer"
     fi

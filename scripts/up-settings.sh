@@ -11,7 +11,12 @@ NGINX_PORT="${OPR_UP_NGINX_PORT:-9880}"   # MODE=docker: nginx in front of the p
 # The compose project name: tests use their own, so they never touch yours.
 COMPOSE_PROJECT="${OPR_UP_COMPOSE_PROJECT:-openruntimes}"
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file whose process runs (a zombie, killed but not yet reaped, counts as stopped).
+alive() {
+    [ -f "$1" ] || return 1
+    local pid; pid=$(cat "$1")
+    kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null
+}
 
 row() { awk -F'\t' -v n="$1" '$1 == n' runtimes/runtimes.tsv | cut -f"$2"; }
 
