@@ -11,7 +11,7 @@ class ConfigError extends Error {}
  * Throws ConfigError for a port that is not an integer from 1 to 65535.
  */
 function loadConfig(env, cwd) {
-  const portText = env.OPEN_RUNTIMES_PORT === undefined ? '3000' : env.OPEN_RUNTIMES_PORT.trim();
+  const portText = (env.OPEN_RUNTIMES_PORT || '3000').trim();
   if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
     throw new ConfigError(`OPEN_RUNTIMES_PORT must be an integer from 1 to 65535, got "${env.OPEN_RUNTIMES_PORT}".`);
   }
