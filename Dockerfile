@@ -9,16 +9,17 @@
 #   gunicorn -c deploy/gunicorn/proxy.conf.py 'proxy.app:create_app()'
 ARG BASE_IMAGE=debian:bookworm-slim
 
-# nginx in front of the proxies; its configuration is rendered from a template at start.
+# nginx in front of the proxies: deploy/nginx.conf, rendered at start with the proxies' addresses.
 FROM ${BASE_IMAGE} AS nginx
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends nginx-light gettext-base \
+    && apt-get install -y --no-install-recommends nginx-light \
     && rm -rf /var/lib/apt/lists/* \
     && ln -sf /dev/stderr /var/log/nginx/error.log
-COPY deploy/nginx/nginx.conf.template deploy/nginx/render.sh /etc/nginx/
+COPY deploy/nginx.conf /etc/nginx/opr-site.conf
+COPY deploy/nginx/render.sh /etc/nginx/render.sh
 ENV OPR_NGINX_LISTEN=80 OPR_NGINX_UPSTREAM=proxy:80
-CMD ["sh", "-c", "/etc/nginx/render.sh /etc/nginx/nginx.conf.template /etc/nginx/opr.conf && exec nginx -p /var/lib/nginx/ -c /etc/nginx/opr.conf -g 'daemon off;'"]
+CMD ["sh", "-c", "/etc/nginx/render.sh /etc/nginx/opr-site.conf /etc/nginx/opr.conf && exec nginx -p /var/lib/nginx/ -c /etc/nginx/opr.conf -g 'daemon off;'"]
 
 # The Python dependencies of setup.cfg, in a virtual environment copied into the final image.
 FROM ${BASE_IMAGE} AS dependencies

@@ -81,6 +81,16 @@ executor_healthy() {  # port
         | grep -q '"status": *"pass"'
 }
 
+# GET /v1/proxy/status answers 200 when every executor is online in the answering worker's view;
+# three answers in a row so that each worker was most likely asked.
+proxy_sees_all() {
+    local n
+    for n in 1 2 3; do
+        curl -fsS -m 2 -o /dev/null -H "authorization: Bearer $OPR_PROXY_SECRET" \
+            "http://127.0.0.1:$PROXY_PORT/v1/proxy/status" || return 1
+    done
+}
+
 proxy_forwards() {
     curl -fsS -m 5 -o /dev/null -H "authorization: Bearer $OPR_PROXY_SECRET" \
         "http://127.0.0.1:$PROXY_PORT/v1/runtimes"
@@ -94,9 +104,7 @@ up_process() {
     # The proxy starts once the executors answer: its first health round (run before it serves)
     # then finds both online.
     start_proxy
-    # TODO(lead): once the proxy has GET /v1/proxy/status, wait on it reporting every executor
-    # online instead of the checks above and below.
-    wait_until "proxy health" curl -fsS -m 2 "http://127.0.0.1:$PROXY_PORT/v1/proxy/health"
+    wait_until "the proxy reporting every executor online" proxy_sees_all
     wait_until "a request through the proxy" proxy_forwards
 }
 
@@ -115,7 +123,7 @@ up_docker() {
     compose up -d
     local port
     for port in $EXECUTOR_PORTS; do wait_until "executor on :$port" executor_healthy "$port"; done
-    wait_until "proxy health" curl -fsS -m 2 "http://127.0.0.1:$PROXY_PORT/v1/proxy/health"
+    wait_until "the proxy reporting every executor online" proxy_sees_all
     wait_until "a request through the proxy" proxy_forwards
     wait_until "nginx in front of the proxy" curl -fsS -m 2 "http://127.0.0.1:$NGINX_PORT/v1/proxy/health"
 }

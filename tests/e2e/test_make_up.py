@@ -22,7 +22,7 @@ from e2e_support import (EXAMPLES, ROOT, Client, Deployment, executor_runtimes, 
 
 pytestmark = pytest.mark.slow
 
-NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "nginx.conf.template"
+NGINX_SITE = ROOT / "deploy" / "nginx.conf"  # the proxy's nginx example, rendered around
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def nginx(local, tmp_path_factory):
     assert os.path.exists(binary), "nginx is not installed (scripts/ensure-deps.sh installs nginx-light)"
     prefix = tmp_path_factory.mktemp("nginx")
     port = free_port()
-    subprocess.run([str(ROOT / "deploy" / "nginx" / "render.sh"), str(NGINX_TEMPLATE), str(prefix / "nginx.conf")],
+    subprocess.run([str(ROOT / "deploy" / "nginx" / "render.sh"), str(NGINX_SITE), str(prefix / "nginx.conf")],
                    check=True, env={**os.environ, "OPR_NGINX_LISTEN": f"127.0.0.1:{port}",
                                     "OPR_NGINX_UPSTREAM": f"127.0.0.1:{local.proxy_port}"})
     process = subprocess.Popen([binary, "-p", f"{prefix}/", "-c", str(prefix / "nginx.conf"),
