@@ -42,11 +42,17 @@ class _ConnectFailed(Exception):
     """Connecting failed before any request byte was sent: another executor may be tried."""
 
 
-def _header_name(key: str, _cache: dict[str, str] = {}) -> str:
-    """``HTTP_X_OPR_RUNTIME_ID`` -> ``X-Opr-Runtime-Id`` (memoised: the set of names is small)."""
-    name = _cache.get(key)
+_HEADER_NAMES: dict[str, str] = {}
+_HEADER_NAMES_MAX = 1024  # clients choose header names: the memo must stay bounded
+
+
+def _header_name(key: str) -> str:
+    """``HTTP_X_OPR_RUNTIME_ID`` -> ``X-Opr-Runtime-Id`` (memoised for the common names)."""
+    name = _HEADER_NAMES.get(key)
     if name is None:
-        name = _cache[key] = "-".join(part.capitalize() for part in key[5:].split("_"))
+        name = "-".join(part.capitalize() for part in key[5:].split("_"))
+        if len(_HEADER_NAMES) < _HEADER_NAMES_MAX:
+            _HEADER_NAMES[key] = name
     return name
 
 
