@@ -88,8 +88,12 @@ class DockerLauncher:
         return Build(target, entrypoint, code_dir, done.returncode,
                      done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
+    def shared_server_dir(self, target: Target) -> None:
+        """Containers of one image share its server dir by construction (compared with docker diff)."""
+        return None
+
     def start(self, target: Target, build: Build, *, port: int | str, env: dict | None = None,
-              logs_dir: bool = True) -> "ContainerServer":
+              logs_dir: bool = True, server_dir: Path | None = None) -> "ContainerServer":
         image = self.ensure_image(target)
         name = self.container_name("run")
         logs = None

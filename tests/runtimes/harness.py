@@ -49,8 +49,13 @@ class Harness:
             self._builds[key] = self.launchers[target.mode].build(target, entrypoint, command, source)
         return self._builds[key]
 
+    def shared_server_dir(self, target: Target) -> Path | None:
+        """A server dir several runtimes of the target can share (None: the mode's own)."""
+        return self.launchers[target.mode].shared_server_dir(target)
+
     def start(self, target: Target, build: Build | None = None, *, env: dict | None = None,
-              logs_dir: bool = True, port: int | str | None = None, wait: bool = True) -> Server:
+              logs_dir: bool = True, port: int | str | None = None, wait: bool = True,
+              server_dir: Path | None = None) -> Server:
         """Start a runtime from ``build`` (default: the target's build) with the 9.1 environment.
 
         ``env`` overrides variables (None removes one); ``wait`` waits until it listens.
@@ -60,7 +65,8 @@ class Harness:
             raise RuntimeError(f"cannot start {target.id()}: {build.describe()}")
         self._used_docker |= target.mode == "docker"
         server = self.launchers[target.mode].start(
-            target, build, port=free_port() if port is None else port, env=env, logs_dir=logs_dir)
+            target, build, port=free_port() if port is None else port, env=env, logs_dir=logs_dir,
+            server_dir=server_dir)
         self._servers.append(server)
         if wait:
             try:

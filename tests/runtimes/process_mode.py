@@ -104,15 +104,33 @@ class ProcessLauncher:
         return Build(target, entrypoint, code_dir, done.returncode,
                      done.stdout.decode("utf-8", "replace"), done.stderr.decode("utf-8", "replace"))
 
+    def shared_server_dir(self, target: Target) -> Path:
+        """A writable copy of the runtime folder for several runtimes to share.
+
+        The repository's folder is mounted read-only, so a runtime could not write into it
+        anyway; with a writable copy, a write shows up as a change (and no developer's edit of
+        the repository does).
+        """
+        copy = self.workspace.new_dir(f"server-{target.language}") / target.language
+        shutil.copytree(target.server_dir, copy, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "node_modules"))
+        function_dir = copy / "src" / "function"
+        if function_dir.is_dir():
+            for leftover in function_dir.iterdir():
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        return copy
+
     def start(self, target: Target, build: Build, *, port: int | str, env: dict | None = None,
-              logs_dir: bool = True) -> "ProcessServer":
+              logs_dir: bool = True, server_dir: Path | None = None) -> "ProcessServer":
+        """Start a runtime; ``server_dir`` (a copy from shared_server_dir) is mounted writable."""
         root = debian_root(target)
         work = self.workspace.new_dir(f"run-{target.id(False)}")
         function_dir, logs = work / "function", work / "logs"
         function_dir.mkdir()
         if logs_dir:
             logs.mkdir()
-        server_dir = str(target.server_dir)
+        writable_server = server_dir is not None
+        server_dir = str(server_dir or target.server_dir)
         variables = merge_env(standard_env(target, port), env)
         variables.update({
             "OPEN_RUNTIMES_CODE_DIR": str(build.code_dir),
@@ -122,7 +140,7 @@ class ProcessLauncher:
             "OPEN_RUNTIMES_LOGS_DIR": str(logs),
         })
         mounts = [
-            sandbox.Mount(server_dir, server_dir),
+            sandbox.Mount(server_dir, server_dir, writable=writable_server),
             sandbox.Mount(str(build.code_dir), str(build.code_dir)),
             sandbox.Mount(str(function_dir), str(function_dir), writable=True),
         ]
@@ -131,7 +149,7 @@ class ProcessLauncher:
         command = ["sh", "helpers/start.sh", target.spec.start_command]
         argv = sandbox_argv(root, mounts, command, cwd=server_dir)
         return ProcessServer(argv, sandbox.clean_env(variables), int_or_none(port),
-                             logs if logs_dir else None, target.server_dir)
+                             logs if logs_dir else None, Path(server_dir))
 
 
 def int_or_none(port: int | str) -> int | None:

@@ -49,9 +49,10 @@ def test_build_time_entrypoint_wins(target, spawn):
     assert reply.text == "Hello World 👋"
 
 
-def test_two_runtimes_share_a_server_dir(runtime_mode, spawn):
-    first = spawn(runtime_mode, wait=False)
-    second = spawn(runtime_mode, wait=False)
+def test_two_runtimes_share_a_server_dir(harness, runtime_mode, spawn):
+    server_dir = harness.shared_server_dir(runtime_mode)
+    first = spawn(runtime_mode, wait=False, server_dir=server_dir)
+    second = spawn(runtime_mode, wait=False, server_dir=server_dir)
     for runtime in (first, second):
         runtime.wait_ready()
     for runtime in (first, second):
