@@ -3,7 +3,7 @@
 #   make test RUNTIME=node-18.0    the runtime harness for one runtime
 #   make images | make image RUNTIME=python-3.11
 #   make up | down | status | logs   the local system: proxy :9800, executors :9900 :9901
-#   make bench                     benchmarks (see bench/)
+#   make bench [QUICK=1]           benchmark suite -> bench/results/latest.md (see bench/)
 #   make clean
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -63,6 +63,12 @@ ifdef RUNTIME
 else
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 endif
+
+.PHONY: bench
+# The suite needs the same parts as the tests: Debian roots, and the runtime images when Docker answers.
+bench: venv rootfs docker
+	@if docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory images; fi
+	$(PY) -m bench.suite $(if $(QUICK),--quick)
 
 .PHONY: up down status logs
 MODE ?= process
