@@ -111,7 +111,7 @@ up_process() {
 up_docker() {
     if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null; then
         echo "up: installing Debian's docker-compose" >&2
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker-compose >/dev/null
     fi
     mkdir -p "$RUN/storage/examples" "$RUN/storage/builds" "$RUN/docker"
     scripts/build-services-image.sh 2>&1 | grep -v -e DEPRECATED -e 'legacy builder' -e buildx -e '^ *$' >&2 || true
