@@ -8,7 +8,8 @@ Sizing, from OPR_PROXY_WORKER_PER_CORE (default 6) and the cores this process ma
 A gevent worker is an event loop that serves all its connections concurrently, so one
 process per core already keeps every core busy; OPR_PROXY_WORKER_PER_CORE sets how much
 concurrency each core takes. More processes per core were measured to cost throughput
-(bench/proxy.py: 6 processes per core served about half the requests of 1), see proxy/README.md.
+(bench/proxy.py: 6 processes per core served half or less of the requests of 1),
+see proxy/README.md.
 Each worker runs its own health loop and keeps its own keep-alive pool per executor.
 
 Command-line options (--bind, --workers, ...) override these values.
