@@ -358,6 +358,26 @@ def write(results: dict, out: Path) -> list[Path]:
     return [report, *written]
 
 
+README_START, README_END = "<!-- bench-summary:start -->", "<!-- bench-summary:end -->"
+
+
+def update_readme(results: dict, readme: Path, report_link: str = "bench/results/latest.md") -> bool:
+    """Put this run's summary table between the README's markers; False when it has none."""
+    text = readme.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_START, 1)
+    tail = rest.split(README_END, 1)[1]
+    host = results["machine"]
+    block = [README_START, "",
+             f"From [the latest report]({report_link}) ({results['date']}, commit `{results.get('commit')}`, "
+             f"{host['cores']} cores, kernel {host['kernel']}, Docker {host.get('docker') or 'absent'}, "
+             f"load average {host['load_average'][0]}):", ""]
+    block += summary_table(results) + [README_END]
+    readme.write_text(head + "\n".join(block) + tail)
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("results", type=Path, nargs="?", default=Path(__file__).parent / "results/latest.json")

@@ -26,6 +26,7 @@ from bench import proxy as proxy_bench
 from bench.executor import Executor, docker_answers, languages_available
 
 RESULTS = Path(__file__).resolve().parent / "results"
+README = RESULTS.parent.parent / "README.md"  # its summary table follows the latest full run
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stamp}.json").write_text(text)
     (args.out / "latest.json").write_text(text)
     written = report.write(results, args.out)
+    if not args.quick and args.out.resolve() == RESULTS and report.update_readme(results, README):
+        written.append(README)
     log(f"wrote {args.out / (stamp + '.json')} and {', '.join(str(path) for path in written)} "
         f"in {results['seconds']:.0f} s")
     problems = failed(results)
