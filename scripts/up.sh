@@ -153,7 +153,7 @@ EOF
   curl -s http://127.0.0.1:$PROXY_PORT/v1/runtimes/hello-$lang/executions -H "authorization: Bearer \$OPR_PROXY_SECRET" \\
     -H 'x-opr-runtime-id: hello-$lang' -H 'content-type: application/json' \\
     -d '{"image": "$image", "source": "'"\$artifact"'", "entrypoint": "$entrypoint",
-    "method": "POST", "body": "{\"id\": 7}", "headers": {"content-type": "application/json"}}'
+    "method": "POST", "body": "{\"id\": 7}", "headers": {"content-type": "application/json"}}'; echo
 EOF
     done
 }

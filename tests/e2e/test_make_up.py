@@ -84,7 +84,7 @@ def test_example_runs_cold_then_warm(proxy, artifacts, runtime):
 
 
 def test_runtimes_spread_over_both_executors(local, proxy, artifacts):
-    ids = [f"spread-{n}" for n in range(8)]
+    ids = [f"spread-{n}" for n in range(12)]  # all on one executor: 2 in 4096
     for runtime_id in ids:
         assert proxy.execute("php-8.2", runtime_id, artifacts["php-8.2"])["statusCode"] == 200
     first, second = executor_runtimes(local, 0), executor_runtimes(local, 1)
