@@ -2,7 +2,6 @@
 import json
 
 import pytest
-import requests
 
 from proxy.config import ProxyConfig
 from proxy.health import ExecutorState, HealthMonitor, parse_health
