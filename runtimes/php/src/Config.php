@@ -15,6 +15,8 @@ final class Config
         public readonly string $functionDir,
         public readonly string $entrypoint,
         public readonly string $logsDir,
+        /** Pool mode: started without a function, waiting for a specialization request. */
+        public readonly bool $pool = false,
     ) {
     }
 
@@ -43,13 +45,20 @@ final class Config
             functionDir: $functionDir !== '' ? $functionDir : getcwd() . '/src/function',
             entrypoint: $entrypoint !== '' ? $entrypoint : 'index.php',
             logsDir: $logsDir !== '' ? $logsDir : '/mnt/logs',
+            pool: ($env['OPEN_RUNTIMES_POOL'] ?? '') === '1',
         );
     }
 
     /** A copy that no longer holds the secret, for processes that run user code. */
     public function withoutSecret(): self
     {
-        return new self($this->host, $this->port, '', $this->functionDir, $this->entrypoint, $this->logsDir);
+        return new self($this->host, $this->port, '', $this->functionDir, $this->entrypoint, $this->logsDir, $this->pool);
+    }
+
+    /** The settings of a specialized pool runtime: its function's entrypoint, pool mode over. */
+    public function specialized(string $entrypoint): self
+    {
+        return new self($this->host, $this->port, $this->secret, $this->functionDir, $entrypoint, $this->logsDir);
     }
 
     /** Removes the secret from every place user code reads the environment (spec 1.3). */

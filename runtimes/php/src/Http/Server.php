@@ -10,6 +10,9 @@ use OpenRuntimes\Config;
 use OpenRuntimes\ConfigError;
 use OpenRuntimes\Logs\LogFiles;
 use OpenRuntimes\Logs\LogHeader;
+use OpenRuntimes\Pool\Environment;
+use OpenRuntimes\Pool\Specialization;
+use OpenRuntimes\Pool\SpecializationFailed;
 
 /**
  * The master process: accepts connections, parses requests, runs the early checks of spec 1.2,
@@ -22,6 +25,9 @@ final class Server
     public const SECRET_MESSAGE = 'Unauthorized. Provide correct "x-open-runtimes-secret" header.';
     public const TOO_LARGE_MESSAGE = 'Request body too large. The limit is 20971520 bytes (20 MiB).';
     public const TIMED_OUT_MESSAGE = 'Execution timed out.';
+    public const SPECIALIZE_HEADER = 'x-open-runtimes-specialize';
+    public const NOT_SPECIALIZED_MESSAGE = 'Runtime is not specialized yet.';
+    public const ALREADY_SPECIALIZED_MESSAGE = 'Runtime is already specialized.';
 
     /** select() cannot watch descriptors above FD_SETSIZE (1024); stay well below it. */
     private const MAX_CONNECTIONS = 768;
@@ -42,6 +48,8 @@ final class Server
     private array $queue = [];
     private bool $stopping = false;
     private bool $callCodeLoaded = false;
+    /** Started in pool mode: specialization requests are answered (they stay calls otherwise). */
+    private readonly bool $pooled;
 
     /** @param array{\Socket, \Socket} $wake a socket pair that signal handlers write to */
     private function __construct(
@@ -49,6 +57,10 @@ final class Server
         private readonly \Socket $listener,
         private readonly array $wake,
     ) {
+        $this->pooled = $config->pool;
+        if ($this->pooled) {
+            $this->preloadForPool();
+        }
     }
 
     /** @throws ConfigError when the address cannot be bound */
@@ -310,9 +322,72 @@ final class Server
             $connection->body = (string) substr($connection->in, 0, $connection->bodyLength);
             $connection->in = (string) substr($connection->in, $connection->bodyLength);
         }
+        if ($this->pooled && $this->answerForPool($connection)) {
+            return;
+        }
         $connection->state = Connection::QUEUED;
         $this->queue[] = $connection;
         $this->startQueuedCalls();
+    }
+
+    /**
+     * Pool mode, once the body is read (pool contract): specializes on a specialization
+     * request, refuses a second one, and refuses calls until then. False for a call to run.
+     */
+    private function answerForPool(Connection $connection): bool
+    {
+        $specializing = trim($connection->head->header(self::SPECIALIZE_HEADER) ?? '') === '1';
+        $waiting = $this->config->pool;
+        if (!$specializing && !$waiting) {
+            return false;
+        }
+        $closing = !$connection->keepAlive;
+        $headRequest = $connection->head->method === 'HEAD';
+        $connectionHeader = $connection->connectionHeader($closing);
+        if (!$specializing) {
+            $bytes = ResponseWriter::plain(503, self::NOT_SPECIALIZED_MESSAGE, $headRequest, $connectionHeader);
+        } elseif (!$waiting) {
+            $bytes = ResponseWriter::plain(409, self::ALREADY_SPECIALIZED_MESSAGE, $headRequest, $connectionHeader);
+        } else {
+            try {
+                $this->specialize(Specialization::fromRequest($connection->body, $this->config->functionDir));
+                $bytes = ResponseWriter::render(200, [['content-type', 'application/json; charset=utf-8']],
+                    '{"specialized":true}', $headRequest, $connectionHeader);
+            } catch (SpecializationFailed $e) {
+                $bytes = ResponseWriter::plain(400, $e->getMessage(), $headRequest, $connectionHeader);
+            }
+        }
+        $connection->body = '';
+        $this->respond($connection, $bytes, $closing);
+        return true;
+    }
+
+    /** Gives the master the function's variables and entrypoint; forked calls inherit them. */
+    private function specialize(Specialization $specialization): void
+    {
+        // A specialized runtime looks like one started normally with these variables.
+        Environment::remove('OPEN_RUNTIMES_POOL');
+        Environment::set($specialization->variables);
+        $this->config = $this->config->specialized($specialization->entrypoint);
+        // Resolved once here, the entrypoint's path sits in the realpath cache every call inherits.
+        realpath(rtrim($this->config->functionDir, '/') . '/' . $specialization->entrypoint);
+    }
+
+    /**
+     * A pool runtime waits for its function, so it compiles now what normal mode compiles on
+     * demand: the request path, the specialization and the call-side classes.
+     */
+    private function preloadForPool(): void
+    {
+        foreach ([Connection::class, HeadParser::class, RequestHead::class, ChunkedDecoder::class,
+            BadRequest::class, ResponseWriter::class, RunningCall::class, Frames::class,
+            \OpenRuntimes\Logs\CallLogs::class, LogHeader::class, LogFiles::class,
+            \OpenRuntimes\Logs\Truncate::class, Specialization::class, SpecializationFailed::class,
+            Environment::class] as $class) {
+            class_exists($class);
+        }
+        Runner::preload();
+        $this->callCodeLoaded = true;
     }
 
     /**
