@@ -1,11 +1,22 @@
 #!/bin/sh
 # Sourced by start.sh: unpacks code.tar.gz into the function dir, loads .open-runtimes, enters the server dir.
+# In pool mode (OPEN_RUNTIMES_POOL=1) there is no artifact yet: only the function dir is made, and
+# the server reads .open-runtimes itself when it is specialized.
 set -e
 echo "Preparing for start ..."
 
 OPR_CODE_DIR="${OPEN_RUNTIMES_CODE_DIR:-/mnt/code}"
 OPR_SERVER_DIR="${OPEN_RUNTIMES_SERVER_DIR:-/usr/local/server}"
 OPEN_RUNTIMES_FUNCTION_DIR="${OPEN_RUNTIMES_FUNCTION_DIR:-$OPR_SERVER_DIR/src/function}"
+
+if [ "${OPEN_RUNTIMES_POOL-}" = "1" ]; then
+    mkdir -p "$OPEN_RUNTIMES_FUNCTION_DIR"
+    OPEN_RUNTIMES_FUNCTION_DIR="$(cd "$OPEN_RUNTIMES_FUNCTION_DIR" && pwd)"
+    export OPEN_RUNTIMES_FUNCTION_DIR
+    cd "$OPR_SERVER_DIR"
+    echo "Starting ..."
+    return 0
+fi
 
 if [ ! -f "$OPR_CODE_DIR/code.tar.gz" ]; then
     echo "Build artifact $OPR_CODE_DIR/code.tar.gz is missing: build the function first." >&2

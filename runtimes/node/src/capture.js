@@ -43,4 +43,4 @@ function runCapturing(callLog, fn) {
   return storage.run(callLog, fn);
 }
 
-module.exports = { runCapturing, serverError };
+module.exports = { runCapturing, serverError, installCapture: install };

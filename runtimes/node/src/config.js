@@ -22,6 +22,7 @@ function loadConfig(env, cwd) {
     entrypoint: env.OPEN_RUNTIMES_ENTRYPOINT || 'index.js',
     functionDir: path.resolve(cwd, env.OPEN_RUNTIMES_FUNCTION_DIR || path.join('src', 'function')),
     logsDir: env.OPEN_RUNTIMES_LOGS_DIR || '/mnt/logs',
+    pool: env.OPEN_RUNTIMES_POOL === '1', // no function until specialized (pool.js)
   });
 }
 

@@ -21,10 +21,11 @@ function sendOutcome(res, outcome, logId) {
   res.end(outcome.body);
 }
 
-/** Creates the request listener of the server for `config` (see config.js). */
-function createHandler(config) {
-  const loader = new FunctionLoader(config.functionDir, config.entrypoint);
-
+/**
+ * Creates the request listener of the server for `config` (see config.js); `loader` defaults to
+ * one for the configured entrypoint (pool mode passes its own, to load the function eagerly).
+ */
+function createHandler(config, loader = new FunctionLoader(config.functionDir, config.entrypoint)) {
   /** Writes the log files when the request asks for them; returns the id to echo, or null. */
   async function saveLogs(headers, logging, outcome) {
     const logId = logging ? validLogId(headers['x-open-runtimes-log-id']) : null;

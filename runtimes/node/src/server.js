@@ -1,6 +1,7 @@
 'use strict';
 // The Open Runtimes v3 server for Node.js: `node src/server.js`, run from the server dir.
 // Start-up stays lean (runtimes spec 1.1.4): the user function is loaded at the first call.
+// With OPEN_RUNTIMES_POOL=1 it waits for a specialization request first (pool.js).
 
 const http = require('http');
 const { loadConfig, ConfigError } = require('./config');
@@ -31,8 +32,10 @@ function main() {
   }
   // User code must not see the secret, nor pass it to child processes (spec 1.3).
   delete process.env.OPEN_RUNTIMES_SECRET;
-
-  const onRequest = createHandler(config);
+  const pool = config.pool ? require('./pool') : null;
+  // Pool mode is the runtime's state, not the function's: once specialized, nothing tells them apart.
+  if (pool) delete process.env.OPEN_RUNTIMES_POOL;
+  const onRequest = pool ? pool.createPoolHandler(config) : createHandler(config);
   const server = http.createServer({
     requestTimeout: 0, // calls may run as long as they like (spec 1.1.7)
     headersTimeout: 60000,
@@ -57,7 +60,12 @@ function main() {
   process.on('uncaughtException', (error) => serverError(`Uncaught exception: ${stringify(error)}`));
   process.on('unhandledRejection', (error) => serverError(`Unhandled rejection: ${stringify(error)}`));
 
-  server.listen(config.port, config.host);
+  if (pool) {
+    // A pool runtime is started ahead of need: once it listens, it prepares the first call.
+    server.listen(config.port, config.host, pool.warmUp);
+  } else {
+    server.listen(config.port, config.host);
+  }
 }
 
 main();
