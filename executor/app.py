@@ -45,6 +45,7 @@ class Executor:
         if removed:
             log.info("removed %d orphaned runtime(s) of %s", removed, hostname)
         threading.Thread(target=self._prepare, name="prepare", daemon=True).start()
+        self.services.pools.start()
         self.maintenance.start()
         self.usage.start()
 
@@ -61,7 +62,9 @@ class Executor:
         self._closed = True
         self.maintenance.stop()
         self.usage.stop()
+        self.services.pools.shrink()
         self.services.remove_all()
+        self.services.artifacts.clear()
         try:
             self.services.adapter.close()
         except Exception:

@@ -7,10 +7,12 @@ import time
 from dataclasses import dataclass, field
 
 from executor.adapters.base import CommandTimeout, Launch
+from executor.artifacts import ArtifactError
 from executor.errors import ExecutorError
 from executor.output import BuildOutput
 from executor.runtimes import UP, Runtime
 from executor.services import Services
+from executor.specialize import SpecializationFailed, client_for, specialize
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,8 @@ class CreateRequest:
     cpus: float = 1.0
     memory: int = 512
     version: str = "v3"
+    keep_warm: bool = False
+    idle_timeout: int | None = None     # None: the executor's inactive threshold
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Created:
     path: str | None = None
     size: int | None = None
     create_ms: float = 0.0
+    pooled: bool = False                # a pool runtime was specialized (a pool hit)
 
     def body(self) -> dict:
         result = {"output": self.output, "startTime": self.start_time, "duration": self.duration}
@@ -92,6 +97,8 @@ def create(services: Services, request: CreateRequest) -> Created:
         image=request.image,
         version=request.version,
         secret=secrets.token_hex(16),
+        keep_warm=request.keep_warm,
+        idle_timeout=config.inactive_threshold if request.idle_timeout is None else request.idle_timeout,
     )
     holder = services.registry.claim(runtime)
     if holder is not None:
@@ -101,28 +108,12 @@ def create(services: Services, request: CreateRequest) -> Created:
         raise ExecutorError("runtime_conflict")
     created = Created(runtime=runtime, start_time=started)
     try:
-        launch = Launch(
-            name=runtime.name,
-            runtime_id=runtime.runtime_id,
-            image=request.image,
-            command=start_command(services, request),
-            env=_environment(services, runtime, request),
-            cpus=request.cpus,
-            memory_mb=request.memory,
-            source=source,
-            labels={"openruntimes-executor": config.hostname,
-                    "openruntimes-runtime-id": runtime.runtime_id},
-        )
-        if request.command:
-            runtime.output = BuildOutput()
-            runtime.building = True
         before = time.monotonic()
-        runtime.instance = services.adapter.start(launch)
-        created.create_ms = (time.monotonic() - before) * 1000
-        if request.command:
-            created.output = _build(services, runtime, request)
-        if request.destination:
-            created.path, created.size = _collect(services, runtime, request.destination)
+        if source is not None and _from_pool(services, runtime, request, source):
+            created.pooled = runtime.pooled = True
+            created.create_ms = (time.monotonic() - before) * 1000
+        else:
+            _start(services, runtime, request, source, created)
         runtime.status = UP
         runtime.initialised = True
         runtime.touch()
@@ -140,6 +131,65 @@ def create(services: Services, request: CreateRequest) -> Created:
         services.remove(runtime)
     created.duration = time.time() - started
     return created
+
+
+def _start(services: Services, runtime: Runtime, request: CreateRequest, source, created: Created) -> None:
+    """Start the runtime from its image (and build it, with ``command``)."""
+    config = services.config
+    launch = Launch(
+        name=runtime.name,
+        runtime_id=runtime.runtime_id,
+        image=request.image,
+        command=start_command(services, request),
+        env=_environment(services, runtime, request),
+        cpus=request.cpus,
+        memory_mb=request.memory,
+        source=source,
+        labels={"openruntimes-executor": config.hostname,
+                "openruntimes-runtime-id": runtime.runtime_id},
+    )
+    if request.command:
+        runtime.output = BuildOutput()
+        runtime.building = True
+    before = time.monotonic()
+    runtime.instance = services.adapter.start(launch)
+    created.create_ms = (time.monotonic() - before) * 1000
+    if request.command:
+        created.output = _build(services, runtime, request)
+    if request.destination:
+        created.path, created.size = _collect(services, runtime, request.destination)
+
+
+def _from_pool(services: Services, runtime: Runtime, request: CreateRequest, source) -> bool:
+    """Give ``runtime`` a specialized pool runtime; False on a pool miss or when the pooled
+    runtime fails (it is removed, and the caller starts one the normal way)."""
+    if (request.command or request.destination or request.runtime_entrypoint
+            or not services.pools.serves(request.image, request.cpus, request.memory)):
+        return False
+    pooled = services.pools.take(request.image)
+    if pooled is None:
+        return False
+    own_secret = runtime.secret
+    runtime.instance, runtime.secret = pooled.instance, pooled.secret
+    runtime.client = client_for(pooled.instance)
+    try:
+        services.artifacts.fill(source, pooled.instance.function_dir)
+        variables = _environment(services, runtime, request)
+        del variables["OPEN_RUNTIMES_SECRET"]  # the runtime has its own, given at start
+        specialize(runtime.client, runtime.secret, variables, request.entrypoint)
+    except (ArtifactError, SpecializationFailed) as error:
+        log.warning("pool runtime %s could not take runtime %s (%s): starting one instead",
+                    pooled.instance.name, runtime.runtime_id, error)
+        client, runtime.client = runtime.client, None
+        client.close()
+        runtime.instance, runtime.secret = None, own_secret
+        try:
+            services.adapter.remove(pooled.instance)
+        except Exception:
+            log.exception("could not remove pool runtime %s", pooled.instance.name)
+        return False
+    runtime.listening = True  # the pool only hands out runtimes that listen
+    return True
 
 
 def _environment(services: Services, runtime: Runtime, request: CreateRequest) -> dict[str, str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
-from executor import __version__
+from executor import __version__, catalog
 
 DEFAULT_WORK_DIR = "/tmp/opr-executor"
 
@@ -48,6 +48,8 @@ class Config:
     rootfs_dir: Path | None = None
     runtimes_dir: Path | None = None
     usage_interval: float = 5.0
+    prewarm: tuple[tuple[str, int], ...] = ()   # (image, runtimes kept ready); empty = no pools
+    artifacts_dir: Path = Path(DEFAULT_WORK_DIR) / "artifacts"
 
     @property
     def development(self) -> bool:
@@ -92,6 +94,8 @@ class Config:
             rootfs_dir=Path(rootfs).resolve() if rootfs else None,
             runtimes_dir=Path(runtimes).resolve() if runtimes else None,
             usage_interval=env.number("OPR_EXECUTOR_USAGE_INTERVAL", 5.0, minimum=0.1),
+            prewarm=_prewarm(env),
+            artifacts_dir=env.path("OPR_EXECUTOR_ARTIFACTS_DIR", str(work_dir.parent / "artifacts")),
         )
 
 
@@ -170,6 +174,26 @@ def _storage(env: _Reader) -> tuple[Path, tuple[Path, ...]]:
         if not str(candidate).startswith("/"):
             raise ConfigError(f"OPR_EXECUTOR_STORAGE_ROOTS: {candidate} is not absolute")
     return root, roots
+
+
+def _prewarm(env: _Reader) -> tuple[tuple[str, int], ...]:
+    """``image=N,...``: how many pool-mode runtimes to keep ready per known runtime image."""
+    name = "OPR_EXECUTOR_PREWARM"
+    pools: dict[str, int] = {}
+    for entry in env.names(name, "", allow_empty=True):
+        image, sep, raw = entry.rpartition("=")
+        image = image.strip()
+        if not sep or not image or not raw.strip().isdigit():
+            raise ConfigError(f"{name}: {entry!r} is not like <image>=<count>")
+        if catalog.by_image(image) is None:
+            raise ConfigError(f"{name}: {image!r} is not a known runtime image")
+        if image in pools:
+            raise ConfigError(f"{name}: {image!r} is listed twice")
+        count = int(raw)
+        if not 0 <= count <= 64:
+            raise ConfigError(f"{name}: {entry!r} must keep 0-64 runtimes ready")
+        pools[image] = count
+    return tuple((image, count) for image, count in pools.items() if count > 0)
 
 
 def _hostname(env: _Reader) -> str:

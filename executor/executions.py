@@ -25,6 +25,7 @@ from executor.builds import CreateRequest
 from executor.errors import ExecutorError
 from executor.runtimes import Runtime
 from executor.services import Services
+from executor.specialize import client_for
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +33,14 @@ READY_POLL_SECONDS = 0.01           # how often the runtime's port is tried whil
 EXIT_CHECK_SECONDS = 0.1            # how often the adapter is asked whether it died meanwhile
 LOG_LIMIT = 5 * 1024 * 1024
 LOG_TRUNCATED = "\nLog file has been truncated to 5.00MB."
-POOL_SIZE = 256                     # connections kept per runtime (the runtimes serve >= 16)
 # Hop-by-hop or framing headers the executor sets itself.
 DROPPED_HEADERS = {"content-length", "transfer-encoding", "connection", "keep-alive"}
 PROTOCOL_PREFIX = "x-open-runtimes-"
 HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9a-z-]+")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 REQUEST_PATH = re.compile(r"/[\x21-\x7e]*")
+# timings["kind"]: the runtime was running, was started from its image, or came from a pool.
+WARM, COLD, POOL = "warm", "cold", "pool"
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,8 @@ def execute(services: Services, request: ExecutionRequest) -> Result:
     start_time = time.time()
     deadline = started + request.timeout
     timings = {"wait": 0.0, "create": 0.0, "ready": 0.0, "execution": 0.0, "total": 0.0}
-    runtime, cold = _obtain(services, request, deadline, timings)
+    runtime, kind = _obtain(services, request, deadline, timings)
+    timings["kind"] = kind
     runtime.inflight += 1
     runtime.touch()
     try:
@@ -104,16 +107,17 @@ def execute(services: Services, request: ExecutionRequest) -> Result:
     result.timings = timings
     result.start_time = start_time
     result.duration = time.monotonic() - started
-    result.cold_start = cold
+    result.cold_start = kind != WARM
     return result
 
 
 def _obtain(services: Services, request: ExecutionRequest, deadline: float,
-            timings: dict) -> tuple[Runtime, bool]:
-    """The runtime to call: the registered one, one created now, or one being created."""
+            timings: dict) -> tuple[Runtime, str]:
+    """The runtime to call and how it was obtained (:data:`WARM`, :data:`COLD`, :data:`POOL`):
+    the registered one, one created now, or one being created."""
     runtime = services.registry.get(request.runtime_id)
     if runtime is not None and not runtime.pending:
-        return runtime, False
+        return runtime, WARM
     mark = time.monotonic()
     if runtime is None:
         create = request.create
@@ -131,14 +135,14 @@ def _obtain(services: Services, request: ExecutionRequest, deadline: float,
                 raise
         else:
             timings["create"] = created.create_ms
-            return created.runtime, True
+            return created.runtime, POOL if created.pooled else COLD
     # Another execution (or a create call) is creating it: wait within our own budget.
     if not runtime.settled.wait(max(0.0, deadline - time.monotonic())):
         raise ExecutorError("runtime_timeout")
     timings["wait"] = _ms(mark)
     if runtime.failure is not None:
         raise runtime.failure
-    return runtime, True
+    return runtime, POOL if runtime.pooled else COLD
 
 
 def _wait_until_ready(services: Services, runtime: Runtime, deadline: float) -> None:
@@ -197,11 +201,7 @@ def _client(runtime: Runtime) -> HTTPClient:
         instance = runtime.instance
         if instance is None:
             raise _removed()
-        # Timeouts are enforced per execution with gevent.Timeout; these only bound the
-        # socket operations of a runtime that never answers.
-        runtime.client = HTTPClient(instance.host, instance.port, concurrency=POOL_SIZE,
-                                    connection_timeout=30, network_timeout=24 * 3600,
-                                    block_size=65536)
+        runtime.client = client_for(instance)
     return runtime.client
 
 

@@ -13,11 +13,13 @@ log = logging.getLogger(__name__)
 
 
 def idle(runtimes: Iterable[Runtime], now: float, threshold: float) -> list[Runtime]:
-    """Runtimes to remove: idle longer than ``threshold``, nothing in flight, not being built."""
+    """Runtimes to remove: idle longer than their own idle timeout (else ``threshold``), nothing
+    in flight, not being built, not kept warm."""
     return [
         runtime for runtime in runtimes
         if not runtime.pending and not runtime.building and runtime.inflight == 0
-        and now - runtime.updated > threshold
+        and not runtime.keep_warm
+        and now - runtime.updated > (threshold if runtime.idle_timeout is None else runtime.idle_timeout)
     ]
 
 
@@ -27,11 +29,11 @@ def run_once(services: Services, now: float | None = None) -> int:
                  services.config.inactive_threshold)
     for runtime in stale:
         # Re-check at the last moment: an execution may have started since the scan.
-        if runtime.inflight == 0 and not runtime.building:
+        if runtime.inflight == 0 and not runtime.building and not runtime.keep_warm:
             log.info("maintenance: removing idle runtime %s", runtime.runtime_id)
             services.remove(runtime)
     try:
-        services.adapter.prune(services.config.hostname, services.registry.names())
+        services.adapter.prune(services.config.hostname, services.registry.names() | services.pools.names())
     except Exception:
         log.exception("maintenance: pruning leftovers failed")
     return len(stale)

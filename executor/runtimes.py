@@ -42,6 +42,9 @@ class Runtime:
     settled: threading.Event = field(default_factory=threading.Event)  # creation ended
     removed: threading.Event = field(default_factory=threading.Event)
     client: Any = None                          # pooled HTTP client, set on first execution
+    pooled: bool = False                        # started as a specialized pool runtime
+    keep_warm: bool = False                     # maintenance never removes it
+    idle_timeout: int | None = None             # seconds idle before maintenance removes it
 
     @property
     def pending(self) -> bool:
@@ -64,6 +67,8 @@ class Runtime:
             "updated": self.updated,
             "version": self.version,
             "inflight": self.inflight,
+            "keepWarm": self.keep_warm,
+            "idleTimeout": self.idle_timeout,
         }
 
 
@@ -99,8 +104,12 @@ class Registry:
             return list(self._runtimes.values())
 
     def names(self) -> set[str]:
+        """Names of the runtimes and of their instances (a pooled runtime keeps its pool name)."""
         with self._lock:
-            return {runtime.name for runtime in self._runtimes.values()}
+            runtimes = list(self._runtimes.values())
+        names = {runtime.name for runtime in runtimes}
+        names.update(runtime.instance.name for runtime in runtimes if runtime.instance is not None)
+        return names
 
     def __len__(self) -> int:
         return len(self._runtimes)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from executor.adapters.base import Adapter
+from executor.artifacts import ArtifactCache
 from executor.config import Config
+from executor.pools import Pools
 from executor.runtimes import Registry, Runtime
 from executor.storage import Storage
 
@@ -20,6 +22,14 @@ class Services:
     adapter: Adapter
     registry: Registry
     storage: Storage
+    pools: Pools = field(default=None)              # made from config and adapter when omitted
+    artifacts: ArtifactCache = field(default=None)  # unpacked artifacts of pool hits
+
+    def __post_init__(self):
+        if self.pools is None:
+            self.pools = Pools(self.adapter, self.config)
+        if self.artifacts is None:
+            self.artifacts = ArtifactCache(self.config.artifacts_dir / self.config.hostname)
 
     def runtime_name(self, runtime_id: str) -> str:
         return f"{self.config.hostname}-{runtime_id}"

@@ -32,6 +32,8 @@ class Launch:
     memory_mb: int = 512
     source: Path | None = None     # host file copied to /tmp/code.tar.gz inside the runtime
     labels: Mapping[str, str] = field(default_factory=dict)
+    # A pool runtime: its function dir must be a host directory the executor fills later.
+    host_function_dir: bool = False
 
 
 @dataclass
@@ -43,6 +45,7 @@ class Instance:
     port: int
     code_dir: Path | None = None   # host path of /mnt/code (the build artifact is collected there)
     logs_dir: Path | None = None   # host path of /mnt/logs (log files), None when unavailable
+    function_dir: Path | None = None  # host path of the function dir, when the adapter binds one
     handle: object = None          # adapter-private: Popen, container object, ...
 
 

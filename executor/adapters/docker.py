@@ -7,6 +7,8 @@ of the spec is made of bind mounts of one host directory per runtime, under ``wo
     <work_dir>/<name>/source     ->  /tmp/code.tar.gz  (read-only copy of the source archive)
     <work_dir>/<name>/code/      ->  /mnt/code         (the build writes code.tar.gz here)
     <work_dir>/<name>/logs/      ->  /mnt/logs         (log files of executions)
+    <work_dir>/<name>/function/  ->  /usr/local/server/src/function  (pool runtimes only: the
+                                     executor fills it with the unpacked artifact)
 
 Every SDK call blocks; under gevent (monkey-patched sockets) they yield to other greenlets.
 The hot path of an execution makes no Docker call at all: the executor talks HTTP to the
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 LABEL_EXECUTOR = "openruntimes-executor"
 LABEL_RUNTIME_ID = "openruntimes-runtime-id"
 SERVER_DIR = "/usr/local/server"
+FUNCTION_DIR = SERVER_DIR + "/src/function"
 RUNTIME_PORT = 3000          # the port of a runtime on a named network (its image default)
 # The host's CA bundle: on hosts whose outbound TLS is intercepted, pip (certifi) and npm
 # (node's built-in store) only trust the proxy when pointed at it. Builds need it, servers not.
@@ -152,6 +155,11 @@ class DockerAdapter(Adapter):
         if launch.source is not None:
             shutil.copyfile(launch.source, handle.directory / "source")
             binds[str(handle.directory / "source")] = {"bind": "/tmp/code.tar.gz", "mode": "ro"}
+        function_dir = None
+        if launch.host_function_dir:
+            function_dir = handle.directory / "function"
+            function_dir.mkdir()
+            binds[str(function_dir)] = {"bind": FUNCTION_DIR, "mode": "rw"}
 
         env = dict(launch.env)
         build_only = launch.command is None
@@ -187,7 +195,8 @@ class DockerAdapter(Adapter):
         handle.id = self._create(launch, command, env, labels, host_config, hostname)
         self._api.start(handle.id)
         return Instance(name=launch.name, host=host, port=port,
-                        code_dir=code_dir, logs_dir=logs_dir, handle=handle)
+                        code_dir=code_dir, logs_dir=logs_dir, function_dir=function_dir,
+                        handle=handle)
 
     def _create(self, launch: Launch, command, env, labels, host_config, hostname) -> str:
         """Create the container; a stale one of the same name (a crashed run) is replaced."""

@@ -112,7 +112,7 @@ class ProcessAdapter(Adapter):
         env.update({"OPEN_RUNTIMES_PORT": str(port), "OPEN_RUNTIMES_HOST": "127.0.0.1"})
         runtime = _Runtime(base=base, spec=spec, env=env, memory_mb=launch.memory_mb)
         instance = Instance(name=launch.name, host="127.0.0.1", port=port, code_dir=base / "code",
-                            logs_dir=base / "logs", handle=runtime)
+                            logs_dir=base / "logs", function_dir=base / "function", handle=runtime)
         if launch.command is not None:
             output = open(base / "output.log", "ab")
             try:

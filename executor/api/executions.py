@@ -26,6 +26,8 @@ COLD_START_FIELDS = [
     Field("memory", integer, default=512, minimum=1),
     Field("version", string, default="v3", max_len=16),
     Field("runtimeEntrypoint", string, default="", max_len=1024),
+    Field("keepWarm", boolean, default=False),
+    Field("idleTimeout", integer, default=None, minimum=0),
 ]
 EXECUTION_FIELDS = [
     Field("body", binary, default=b""),

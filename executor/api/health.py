@@ -29,4 +29,5 @@ def health():
         for runtime in executor.services.registry.all()
     }
     return jsonify({"status": "pass", "usage": sampler.host, "runtimes": runtimes,
-                    "adapter": executor.services.adapter.name, "version": config.version})
+                    "adapter": executor.services.adapter.name, "version": config.version,
+                    "pools": executor.services.pools.status()})

@@ -27,6 +27,8 @@ CREATE_FIELDS = [
     Field("cpus", number, default=1.0, minimum=0.001),
     Field("memory", integer, default=512, minimum=1),
     Field("version", string, default="v3", max_len=16),
+    Field("keepWarm", boolean, default=False),
+    Field("idleTimeout", integer, default=None, minimum=0),
 ]
 COMMAND_FIELDS = [
     Field("command", string, required=True, min_len=1, max_len=1024),
@@ -47,7 +49,8 @@ def create_request(values: dict) -> CreateRequest:
         variables=values["variables"], runtime_entrypoint=values["runtimeEntrypoint"],
         command=values.get("command", ""), timeout=values.get("timeout", 600),
         remove=values.get("remove", False), cpus=values["cpus"], memory=values["memory"],
-        version=values["version"])
+        version=values["version"], keep_warm=values.get("keepWarm", False),
+        idle_timeout=values.get("idleTimeout"))
 
 
 def checked_id(value: str) -> str:
