@@ -1,16 +1,18 @@
 """Checklist 9.3, Listener and robustness: bad port, malformed requests, SIGTERM."""
 from .client import call, exchange, head_lines, request_headers
 
-# Spec: "exits within one second" (1.1.2) / "within about 1 s" (1.1.8); the extra half second
-# absorbs how the harness observes the exit (pipe reads, Docker's event timestamps) on a busy host.
-EXIT_WITHIN = 1.5
+# Spec 1.1.2: a runtime that cannot listen "exits ... within one second" (measured from the
+# `Starting ...` line, after the artifact is unpacked). Spec 1.1.8: on SIGTERM it "exits within
+# about 1 s"; the half second of "about" absorbs how the harness observes the exit on a busy host.
+BAD_PORT_EXIT_WITHIN = 1.0
+SIGTERM_EXIT_WITHIN = 1.5
 
 
 def test_invalid_port_exits(runtime_mode, spawn):
     runtime = spawn(runtime_mode, port="abc", wait=False)
     status, seconds = runtime.exit_after_start()
     assert status != 0, runtime.describe()
-    assert seconds < EXIT_WITHIN, f"exited {seconds:.2f} s after `Starting ...`"
+    assert seconds < BAD_PORT_EXIT_WITHIN, f"exited {seconds:.2f} s after `Starting ...`"
     assert runtime.stderr().strip(), "no reason printed on stderr"
 
 
@@ -34,5 +36,5 @@ def test_sigterm_stops_the_runtime(runtime_mode, spawn):
     runtime = spawn(runtime_mode)
     assert call(runtime.port, "plaintextResponse").status == 200
     seconds = runtime.terminate()
-    assert seconds < EXIT_WITHIN, f"exited {seconds:.2f} s after SIGTERM"
+    assert seconds < SIGTERM_EXIT_WITHIN, f"exited {seconds:.2f} s after SIGTERM"
     assert runtime.leftovers() == []
