@@ -10,6 +10,15 @@ OPEN_RUNTIMES_SERVER_DIR="${OPEN_RUNTIMES_SERVER_DIR:-/usr/local/server}"
 OPEN_RUNTIMES_FUNCTION_DIR="${OPEN_RUNTIMES_FUNCTION_DIR:-$OPEN_RUNTIMES_SERVER_DIR/src/function}"
 export OPEN_RUNTIMES_FUNCTION_DIR
 
+# Pool mode (extension): no function yet. The server waits for the specialization request,
+# then reads .open-runtimes and activates the venv itself from the function dir, filled by then.
+if [ "${OPEN_RUNTIMES_POOL:-}" = "1" ]; then
+    mkdir -p "$OPEN_RUNTIMES_FUNCTION_DIR"
+    cd "$OPEN_RUNTIMES_SERVER_DIR"
+    echo "Starting ..."
+    return 0
+fi
+
 archive="$OPEN_RUNTIMES_CODE_DIR/code.tar.gz"
 if [ ! -f "$archive" ] || [ ! -r "$archive" ]; then
     echo "Start failed: $archive is missing or unreadable. Build the function first." >&2

@@ -1,5 +1,6 @@
 """The processing order of one request, from its parsed head to response bytes (spec 1.2)."""
 import os
+import threading
 # hmac.compare_digest is this same constant-time function, but importing hmac loads OpenSSL.
 from _operator import _compare_digest as compare_digest
 
@@ -9,6 +10,7 @@ from .invoke import FunctionLoader, Invoker, describe
 from .logs import header_value, native_block, valid_log_id, write_files
 from .request import InternalError, build_request
 from .respond import UserError, build_response
+from .specialize import SpecializationError, apply, parse_body
 from .wire import BodyTooLarge, response_bytes
 
 TIMEOUT_MESSAGE = 'Header "x-open-runtimes-timeout" must be an integer greater than 0.'
@@ -18,6 +20,10 @@ SMALL_BODY = 64 * 1024  # a rejected request's body up to this size is read, not
 BODY_MESSAGE = "Request body too large. The limit is 20971520 bytes (20 MiB)."
 TIMED_OUT_MESSAGE = "Execution timed out."
 TEXT_PLAIN = "text/plain; charset=utf-8"
+SPECIALIZE_HEADER = "x-open-runtimes-specialize"
+NOT_SPECIALIZED_MESSAGE = "Runtime is not specialized yet."
+ALREADY_SPECIALIZED_MESSAGE = "Runtime is already specialized."
+SPECIALIZED_BODY = b'{"specialized":true}'
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _INVALID = object()
 
@@ -49,7 +55,13 @@ class App:
 
     def __init__(self, config):
         self.config = config
-        self.invoker = Invoker(FunctionLoader(config.function_dir, config.entrypoint))
+        self.invoker = Invoker(None if config.pool else FunctionLoader(
+            config.function_dir, config.entrypoint))
+        # Pool mode: True once a specialization request has set the function (never reset).
+        self.specialized = not config.pool
+        self._specializing = threading.Lock()
+        if config.pool:
+            self.invoker.warm_up()
 
     def handle(self, head, reader, sock):
         """Run steps 2 to 7 for one parsed request; reads its body from ``reader``."""
@@ -62,6 +74,13 @@ class App:
             fields.get("x-open-runtimes-secret", "").encode("latin-1"), secret
         ):
             return self._reject(head, 500, SECRET_MESSAGE, reader)
+        specializing = False
+        if self.config.pool:
+            specializing = SPECIALIZE_HEADER in fields
+            if specializing and self.specialized:
+                return self._reject(head, 409, ALREADY_SPECIALIZED_MESSAGE, reader)
+            if not specializing and not self.specialized:
+                return self._reject(head, 503, NOT_SPECIALIZED_MESSAGE, reader)
         if head.content_length > BODY_LIMIT:
             return self._reject(head, 413, BODY_MESSAGE)
         if head.expect_continue and head.has_body:
@@ -70,7 +89,26 @@ class App:
             body = reader.read_body(head, BODY_LIMIT)
         except BodyTooLarge:
             return self._reject(head, 413, BODY_MESSAGE)
+        if specializing:
+            return self._specialize(head, body)
         return self._call(head, body, timeout)
+
+    def _specialize(self, head, body):
+        """Pool mode: set the function from the filled function dir and the request's JSON."""
+        with self._specializing:
+            if self.specialized:  # another request won the race
+                return self._reject(head, 409, ALREADY_SPECIALIZED_MESSAGE)
+            try:
+                variables, entrypoint = parse_body(body)
+                entrypoint = apply(self.config.function_dir, variables, entrypoint)
+            except SpecializationError as error:
+                return self._reject(head, 400, str(error))
+            self.invoker.load(FunctionLoader(self.config.function_dir, entrypoint))
+            self.specialized = True
+        data = response_bytes(200, [("content-type", "application/json; charset=utf-8")],
+                              SPECIALIZED_BODY, head_only=head.method == "HEAD",
+                              keep_alive=head.keep_alive, version=head.version)
+        return Reply(data, head.keep_alive)
 
     def _reject(self, head, status, message, reader=None):
         """An early rejection: plain text, no log headers.

@@ -13,7 +13,7 @@ class Config:
     than the whole server (rule 1.1.4).
     """
 
-    __slots__ = ("host", "port", "secret", "entrypoint", "function_dir", "logs_dir")
+    __slots__ = ("host", "port", "secret", "entrypoint", "function_dir", "logs_dir", "pool")
 
     host: str
     port: int
@@ -21,14 +21,16 @@ class Config:
     entrypoint: str
     function_dir: str
     logs_dir: str
+    pool: bool  # started without a function, waiting for the specialization request
 
-    def __init__(self, host, port, secret, entrypoint, function_dir, logs_dir):
+    def __init__(self, host, port, secret, entrypoint, function_dir, logs_dir, pool=False):
         self.host = host
         self.port = port
         self.secret = secret
         self.entrypoint = entrypoint
         self.function_dir = function_dir
         self.logs_dir = logs_dir
+        self.pool = pool
 
     @classmethod
     def from_environ(cls, environ):
@@ -50,4 +52,5 @@ class Config:
             entrypoint=environ.get("OPEN_RUNTIMES_ENTRYPOINT", "main.py"),
             function_dir=os.path.abspath(function_dir),
             logs_dir=environ.get("OPEN_RUNTIMES_LOGS_DIR") or "/mnt/logs",
+            pool=environ.get("OPEN_RUNTIMES_POOL") == "1",
         )

@@ -132,10 +132,36 @@ class Invoker:
     """Runs calls: ``def main`` on a worker thread, ``async def main`` as a task on the loop."""
 
     def __init__(self, loader):
-        self.loader = loader
+        self.loader = loader  # None in a pool runtime until it is specialized
         self._pool = None
         self._loop = EventLoop()
         self._lock = threading.Lock()
+
+    def warm_up(self):
+        """Pool mode: do now what the first call would, but for the function itself."""
+        import json  # noqa: F401  (request and response bodies)
+        import importlib.machinery  # noqa: F401  (FunctionLoader)
+        import importlib.util  # noqa: F401
+
+        with self._lock:
+            self._pool = WorkerPool()
+        self._pool.submit(lambda: None)  # starts the first worker
+        self._loop.get()
+
+    def load(self, loader):
+        """Pool mode: set the function's loader and import the function in the background.
+
+        A load error is not reported here: the first call retries and reports it.
+        """
+        self.loader = loader
+
+        def preload():
+            try:
+                loader.main()
+            except LoadError:
+                pass
+
+        self._pool.submit(preload)
 
     def run(self, call, context, timeout):
         """Run one call and wait for its outcome for at most ``timeout`` seconds (None: no limit)."""

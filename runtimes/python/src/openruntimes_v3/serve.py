@@ -35,6 +35,8 @@ def main():
         sys.exit(1)
     # The secret was read; user code and its child processes must not see it (spec 1.3).
     os.environ.pop("OPEN_RUNTIMES_SECRET", None)
+    if config.pool:
+        os.environ.pop("OPEN_RUNTIMES_POOL")  # the function runs as in a normally started runtime
     sys.path.insert(0, config.function_dir)
     capture.install()
     _signal.signal(_signal.SIGTERM, _exit)
