@@ -115,6 +115,27 @@ def exchange(port: int, data: bytes, method: str = "POST", timeout: float = TIME
         return _reply(response)
 
 
+def bodiless_exchange(port: int, data: bytes, settle: float = 0.5) -> tuple[str, bytes]:
+    """Send raw bytes for a response that must carry no body (HEAD, 204): the response head,
+    and whatever bytes follow it within ``settle`` seconds (http.client would not read them)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(data)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            received += chunk
+        head, _, rest = received.partition(b"\r\n\r\n")
+        sock.settimeout(settle)
+        try:
+            while chunk := sock.recv(65536):
+                rest += chunk
+        except (TimeoutError, ConnectionResetError):
+            pass
+        return head.decode("latin-1"), rest
+
+
 def send_sized(port: int, action: str, size: int, timeout: float = 30.0) -> Reply | None:
     """POST a body of ``size`` bytes, stopping early if the server answers (or closes) first.
 

@@ -1,5 +1,5 @@
 """Checklist 9.3, Responses: what each response helper puts on the wire."""
-from .client import call
+from .client import bodiless_exchange, call, head_lines, request_headers
 
 
 def test_plaintext_response(server):
@@ -40,9 +40,11 @@ def test_redirect_response(server):
 
 
 def test_empty_response(server):
-    reply = call(server.port, "emptyResponse")
-    assert reply.status == 204, reply.describe()
-    assert reply.body == b""
+    # Raw, because http.client never reads the body of a 204 response.
+    headers = request_headers("emptyResponse", {"host": f"127.0.0.1:{server.port}", "content-length": "0"})
+    head, rest = bodiless_exchange(server.port, head_lines("POST", "/", headers))
+    assert head.startswith("HTTP/1.1 204 ") or head.startswith("HTTP/1.0 204 "), head
+    assert rest == b"", f"body bytes after a 204 response: {rest[:200]!r}"
 
 
 def test_no_response_is_a_user_error(server):
