@@ -11,7 +11,8 @@ const { createHandler } = require('./handler');
 const { FunctionLoader } = require('./loader');
 const { allHeaders } = require('./request');
 const { installCapture, serverError } = require('./capture');
-const { stringify } = require('./logs');
+const { CallLog, headerValue, stringify } = require('./logs');
+const { runCall } = require('./call');
 
 const SPECIALIZE_HEADER = 'x-open-runtimes-specialize';
 const MESSAGES = {
@@ -97,12 +98,19 @@ function specializedEnvironment(request, assignments) {
 
 /**
  * Prepares what a first call needs before any function is known, so that specialization plus
- * the first call stay fast: the output capture, and Node's ES module loader.
+ * the first call stay fast: the output capture, Node's ES module loader, and one call of a stub
+ * function through the whole call path (its code gets compiled now, not in the first call).
  */
 function warmUp() {
   installCapture();
-  require('url');
-  import('data:text/javascript,export default 0').catch(() => {});
+  const { pathToFileURL } = require('url');
+  import(pathToFileURL(path.join(__dirname, 'warm.mjs')).href).catch(() => {});
+  const stub = { load: async () => (context) => context.res.json({ warm: true }) };
+  const request = { url: '/?warm=1', method: 'POST' };
+  const headers = { host: 'localhost', 'content-type': 'application/json' };
+  runCall(stub, request, headers, Buffer.from('{}'), 1000, new CallLog(true))
+    .then((outcome) => headerValue(outcome.logs + outcome.errors))
+    .catch(() => {});
 }
 
 /**
