@@ -79,6 +79,9 @@ class Server(ABC):
     port: int
     logs_dir: Path | None
     started_at: float       # time.monotonic() just before the process or container was started
+    # Host path of the function dir (process mode); None in docker mode, where it is
+    # docker_mode.FUNCTION_DIR inside the container.
+    function_dir: Path | None = None
 
     @abstractmethod
     def pids(self) -> list[int]:

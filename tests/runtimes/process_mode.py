@@ -148,8 +148,10 @@ class ProcessLauncher:
             mounts.append(sandbox.Mount(str(logs), str(logs), writable=True))
         command = ["sh", "helpers/start.sh", target.spec.start_command]
         argv = sandbox_argv(root, mounts, command, cwd=server_dir)
-        return ProcessServer(argv, sandbox.clean_env(variables), int_or_none(port),
-                             logs if logs_dir else None, Path(server_dir))
+        server = ProcessServer(argv, sandbox.clean_env(variables), int_or_none(port),
+                               logs if logs_dir else None, Path(server_dir))
+        server.function_dir = function_dir
+        return server
 
 
 def int_or_none(port: int | str) -> int | None:
