@@ -48,7 +48,7 @@ def free_port() -> int:
 class Executor:
     """An executor under gunicorn, talked to over one keep-alive connection."""
 
-    def __init__(self, root: Path, adapter: str):
+    def __init__(self, root: Path, adapter: str, extra_env: dict[str, str] | None = None):
         self.root, self.adapter = root, adapter
         self.storage, self.work = root / "storage", root / "work"
         self.storage.mkdir(parents=True)
@@ -59,7 +59,7 @@ class Executor:
                "OPR_EXECUTOR_NETWORK": "host", "OPR_EXECUTOR_HOSTNAME": self.hostname,
                "OPR_EXECUTOR_CONNECTION_STORAGE": f"local://{self.storage}",
                "OPR_EXECUTOR_WORK_DIR": str(self.work), "OPR_EXECUTOR_BIND": f"127.0.0.1:{self.port}",
-               "OPR_EXECUTOR_LOG_LEVEL": "warning"}
+               "OPR_EXECUTOR_LOG_LEVEL": "warning", **(extra_env or {})}
         self.log = open(root / "executor.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy/gunicorn/executor.conf.py"),
