@@ -97,7 +97,8 @@ class DockerLauncher:
         image = self.ensure_image(target)
         name = self.container_name("run")
         logs = None
-        mounts = ["-v", f"{build.artifact}:/mnt/code/code.tar.gz:ro"]
+        # Without an artifact (a runtime started empty), `-v` would make a directory in its place.
+        mounts = ["-v", f"{build.artifact}:/mnt/code/code.tar.gz:ro"] if build.artifact.exists() else []
         if logs_dir:
             logs = self.workspace.new_dir(f"logs-{target.id(False)}")
             mounts += ["-v", f"{logs}:/mnt/logs"]
