@@ -57,6 +57,10 @@ class DockerLauncher:
     def labels(self) -> list[str]:
         return ["--label", f"{LABEL}={self.session}", "--label", f"{OWNER_LABEL}={os.getpid()}"]
 
+    def any_image(self) -> str | None:
+        """An image this session used (to remove root-owned files with), if any."""
+        return next(iter(self._images), None)
+
     def ensure_image(self, target: Target) -> str:
         """The runtime image, built by scripts/build-image.sh when it is missing."""
         image = target.spec.image

@@ -88,5 +88,5 @@ class Harness:
         cleaner = None
         if self._used_docker:
             docker_mode.remove_leftovers(self.session)
-            cleaner = next(iter(self.launchers["docker"]._images), None)
+            cleaner = self.launchers["docker"].any_image()
         self.workspace.remove(cleaner_image=cleaner)
