@@ -97,17 +97,21 @@ class App:
         """Pool mode: set the function from the filled function dir and the request's JSON."""
         with self._specializing:
             if self.specialized:  # another request won the race
-                return self._reject(head, 409, ALREADY_SPECIALIZED_MESSAGE)
+                return self._answer(head, 409, TEXT_PLAIN, ALREADY_SPECIALIZED_MESSAGE.encode())
             try:
                 variables, entrypoint = parse_body(body)
                 entrypoint = apply(self.config.function_dir, variables, entrypoint)
             except SpecializationError as error:
-                return self._reject(head, 400, str(error))
+                return self._answer(head, 400, TEXT_PLAIN, str(error).encode())
             self.invoker.load(FunctionLoader(self.config.function_dir, entrypoint))
             self.specialized = True
-        data = response_bytes(200, [("content-type", "application/json; charset=utf-8")],
-                              SPECIALIZED_BODY, head_only=head.method == "HEAD",
-                              keep_alive=head.keep_alive, version=head.version)
+        return self._answer(head, 200, "application/json; charset=utf-8", SPECIALIZED_BODY)
+
+    def _answer(self, head, status, content_type, payload):
+        """A response without log headers, once the request body has been read."""
+        data = response_bytes(status, [("content-type", content_type)], payload,
+                              head_only=head.method == "HEAD", keep_alive=head.keep_alive,
+                              version=head.version)
         return Reply(data, head.keep_alive)
 
     def _reject(self, head, status, message, reader=None):
