@@ -18,7 +18,7 @@ from bench.executor import LANGUAGES, Executor
 from bench.runtimes import first_response, rss_mib
 from bench.summary import ratio
 from tests.runtimes.harness import Harness
-from tests.runtimes.process_mode import debian_root, descendants, sandbox_argv
+from tests.runtimes.process_mode import debian_root, descendants, process_table, sandbox_argv
 
 SETTLE = 0.5
 IDLE_INTERPRETER = {
@@ -68,18 +68,9 @@ def runtimes_per_language(harness: Harness, languages: list[str]) -> dict:
 def executor_tree_mib(executor: Executor) -> tuple[float, float]:
     """(executor: gunicorn master + worker, runtimes: every process below the worker) in MiB."""
     master = executor.process.pid
-    tree = descendants(master)
-    workers = [pid for pid, _ in tree if _parent(pid) == master]
-    rest = [pid for pid, _ in tree if pid not in workers]
+    workers = [pid for pid, (parent, _) in process_table().items() if parent == master]
+    rest = [pid for pid, _ in descendants(master) if pid not in workers]
     return rss_mib([master, *workers]) or 0.0, rss_mib(rest) or 0.0
-
-
-def _parent(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as handle:
-            return int(handle.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def start_idle(executor: Executor, language: str, artifact: str) -> str:
