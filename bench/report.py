@@ -238,6 +238,9 @@ def markdown(results: dict) -> str:
              f"{fmt(results['seconds'], 0)} s. Produced by `make bench` (`python -m bench.suite`); raw samples "
              "in the JSON next to this file.", ""]
     lines += machine_markdown(results)
+    for name in ("process_adapter", "docker_adapter"):  # an executor that could not start or build
+        if results.get(name, {}).get("error"):
+            lines += [f"**{name.replace('_', ' ')} set-up failed:** `{results[name]['error'].splitlines()[0][:300]}`", ""]
     lines += ["## Summary", ""] + summary_table(results)
     for part in (cold_markdown, warm_markdown, proxy_markdown, density_markdown):
         lines += part(results)
