@@ -16,6 +16,26 @@ def test_invalid_port_exits(runtime_mode, spawn):
     assert runtime.stderr().strip(), "no reason printed on stderr"
 
 
+def listening_addresses(port: int) -> list[str]:
+    """Local addresses (hex, as in /proc/net/tcp*) of the sockets listening on ``port``."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table, encoding="ascii") as handle:
+            for line in handle.readlines()[1:]:
+                fields = line.split()
+                address, _, hex_port = fields[1].partition(":")
+                if fields[3] == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                    found.append(address)
+    return found
+
+
+def test_listens_on_the_configured_host(server):
+    # The shared server runs with OPEN_RUNTIMES_HOST=127.0.0.1: nothing may listen elsewhere.
+    loopback = "0100007F"  # 127.0.0.1, little-endian hex
+    addresses = listening_addresses(server.port)
+    assert addresses and set(addresses) == {loopback}, f"listening on {addresses} (hex)"
+
+
 def test_malformed_request_line(server):
     reply = exchange(server.port, b"THIS IS NOT HTTP\r\n\r\n")
     assert reply is None or reply.status == 400, reply.describe()
