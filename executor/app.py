@@ -28,6 +28,7 @@ log = logging.getLogger("executor")
 access_log = logging.getLogger("executor.access")
 OPEN_ENDPOINTS = {"executor.health"}
 MAX_REQUEST_BYTES = 64 * 1024 * 1024   # a 20 MiB body, JSON-escaped, plus the other params
+SHUTDOWN_WAIT_SECONDS = 120             # pools may be waiting for a runtime start to end
 
 
 class Executor:
@@ -38,6 +39,7 @@ class Executor:
         self.usage = UsageSampler(services)
         self.maintenance = Maintenance(services)
         self._closed = False
+        self._shut = threading.Event()
 
     def start(self) -> None:
         adapter, hostname = self.services.adapter, self.services.config.hostname
@@ -56,19 +58,24 @@ class Executor:
             log.exception("adapter start-up work failed")
 
     def shutdown(self) -> None:
-        """Remove this executor's runtimes and stop the loops (SIGTERM, tests)."""
+        """Remove this executor's runtimes and stop the loops (SIGTERM, tests). A second call
+        waits (bounded) for the first one to finish, so the worker does not exit before it."""
         if self._closed:
+            self._shut.wait(SHUTDOWN_WAIT_SECONDS)
             return
         self._closed = True
-        self.maintenance.stop()
-        self.usage.stop()
-        self.services.pools.shrink()
-        self.services.remove_all()
-        self.services.artifacts.clear()
         try:
-            self.services.adapter.close()
-        except Exception:
-            log.exception("closing the adapter failed")
+            self.maintenance.stop()
+            self.usage.stop()
+            self.services.pools.shrink()
+            self.services.remove_all()
+            self.services.artifacts.clear()
+            try:
+                self.services.adapter.close()
+            except Exception:
+                log.exception("closing the adapter failed")
+        finally:
+            self._shut.set()
 
 
 def create_app(config: Config | None = None, adapter=None) -> Flask:

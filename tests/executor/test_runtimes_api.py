@@ -45,7 +45,8 @@ def test_build_without_remove_keeps_the_runtime(executor):
     assert row["status"] == "Up" and row["initialised"] is True
     assert row["name"] == f"{executor.hostname}-{runtime_id}" and row["hostname"] == executor.hostname
     assert set(row) == {"name", "runtimeId", "hostname", "image", "status", "listening",
-                        "initialised", "created", "updated", "version", "inflight"}
+                        "initialised", "created", "updated", "version", "inflight",
+                        "keepWarm", "idleTimeout"}
     conflict = create(executor, runtime_id)
     assert conflict.status_code == 409 and conflict.json()["type"] == "runtime_conflict"
     listed = executor.get("/v1/runtimes").json()
