@@ -14,6 +14,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/up-settings.sh
+exec 3>&2
 
 write_env_file() {
     [ -f "$ENV_FILE" ] && return
@@ -29,9 +30,14 @@ ENV
     echo "up: wrote $ENV_FILE with fresh secrets"
 }
 
+declare -A STARTED=()  # executor index -> pid of its server (to notice one that exits at start)
+
 start_executor() {  # index port
     local n="$1" port="$2" pid="$RUN/executor-$1.pid"
-    if alive "$pid"; then echo "up: executor-$n already running (pid $(cat "$pid"))"; return; fi
+    if alive "$pid"; then
+        echo "up: executor-$n already running (pid $(cat "$pid"))"; STARTED[$n]=$(cat "$pid"); return
+    fi
+    rm -f "$pid"  # stale (its process died, maybe not yet reaped): gunicorn would refuse to start
     local first=$((RUNTIME_PORTS + (n - 1) * 1000))
     # setsid: the server gets its own session, so 'make' or a closed terminal cannot signal it.
     OPR_EXECUTOR_BIND="127.0.0.1:$port" \
@@ -41,14 +47,16 @@ start_executor() {  # index port
     OPR_EXECUTOR_PORT_RANGE="$first-$((first + 999))" \
     OPR_EXECUTOR_CONNECTION_STORAGE="local://$RUN/storage" \
     OPR_EXECUTOR_SECRET="$OPR_EXECUTOR_SECRET" \
-        setsid nohup .venv/bin/gunicorn -c deploy/gunicorn/executor.conf.py --pid "$pid" \
-        'executor.app:create_app()' >"$RUN/executor-$n.log" 2>&1 </dev/null &
+        setsid -w nohup .venv/bin/gunicorn -c deploy/gunicorn/executor.conf.py --pid "$pid" \
+        'executor.app:create_app()' >"$RUN/executor-$n.log" 2>&1 </dev/null 3>&- &
+    STARTED[$n]=$!
     echo "up: executor-$n starting on 127.0.0.1:$port"
 }
 
 start_proxy() {
     local pid="$RUN/proxy.pid" executors="" port
     if alive "$pid"; then echo "up: proxy already running (pid $(cat "$pid"))"; return; fi
+    rm -f "$pid"
     for port in $EXECUTOR_PORTS; do executors="$executors${executors:+,}127.0.0.1:$port"; done
     OPR_PROXY_BIND="127.0.0.1:$PROXY_PORT" \
     OPR_PROXY_EXECUTORS="$executors" \
@@ -57,7 +65,7 @@ start_proxy() {
     OPR_PROXY_HEALTHCHECK_INTERVAL=2000 \
     OPR_PROXY_WORKER_PER_CORE=1 \
         setsid nohup .venv/bin/gunicorn -c deploy/gunicorn/proxy.conf.py --pid "$pid" \
-        'proxy.app:create_app()' >"$RUN/proxy.log" 2>&1 </dev/null &
+        'proxy.app:create_app()' >"$RUN/proxy.log" 2>&1 </dev/null 3>&- &
     echo "up: proxy starting on 127.0.0.1:$PROXY_PORT"
 }
 
@@ -76,7 +84,14 @@ wait_until() {  # description command...
     done
 }
 
-executor_healthy() {  # port
+executor_healthy() {  # port [index: fail at once when that executor's process has exited]
+    local pid="${STARTED[${2:-0}]:-}"
+    if [ -n "$pid" ] && { ! kill -0 "$pid" || grep -q '^State:[[:space:]]*Z' "/proc/$pid/status"; } 2>/dev/null; then
+        # fd 3: the script's stderr (wait_until silences the checks' own output)
+        echo "up: executor-$2 (:$1) exited; last log lines:" >&3
+        tail -n 30 "$RUN/executor-$2.log" >&3 2>/dev/null || true
+        exit 1
+    fi
     curl -fsS -m 2 -H "authorization: Bearer $OPR_EXECUTOR_SECRET" "http://127.0.0.1:$1/v1/health" \
         | grep -q '"status": *"pass"'
 }
@@ -100,7 +115,10 @@ up_process() {
     mkdir -p "$RUN/storage/examples" "$RUN/storage/builds"
     local n=0 port
     for port in $EXECUTOR_PORTS; do n=$((n + 1)); start_executor "$n" "$port"; done
-    for port in $EXECUTOR_PORTS; do wait_until "executor on :$port" executor_healthy "$port"; done
+    n=0
+    for port in $EXECUTOR_PORTS; do
+        n=$((n + 1)); wait_until "executor on :$port" executor_healthy "$port" "$n"
+    done
     # The proxy starts once the executors answer: its first health round (run before it serves)
     # then finds both online.
     start_proxy

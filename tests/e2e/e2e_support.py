@@ -49,7 +49,9 @@ class Deployment:
     proxy_port: int = field(default_factory=free_port)
     executor_ports: tuple[int, int] = field(default_factory=lambda: (free_port(), free_port()))
     nginx_port: int = field(default_factory=free_port)
-    runtime_ports: int = field(default_factory=lambda: random.randrange(30000, 58000, 2000))
+    # Below the kernel's ephemeral range (32768+), where free_port() and outgoing connections take
+    # ports, and away from the executors' default 20000-29999.
+    runtime_ports: int = field(default_factory=lambda: random.randrange(10000, 18000, 2000))
 
     @property
     def run_dir(self) -> Path:
