@@ -5,6 +5,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const { Duplex } = require('stream');
 const { rejectEarly, sendRejection } = require('./rejections');
 const { readBody } = require('./body');
 const { createHandler } = require('./handler');
@@ -97,11 +98,30 @@ function specializedEnvironment(request, assignments) {
 }
 
 /**
- * Prepares what a first call needs before any function is known, so that specialization plus
- * the first call stay fast: the output capture, Node's ES module loader, and one call of a stub
- * function through the whole call path (its code gets compiled now, not in the first call).
+ * Feeds one raw HTTP request to `server` over an in-memory stream: the request runs through
+ * Node's parser, the listener and the response writer, and no byte touches the network.
  */
-function warmUp() {
+function rehearse(server, rawRequest) {
+  const socket = new Duplex({
+    read() {},
+    write(chunk, encoding, callback) { callback(); },
+  });
+  server.emit('connection', socket);
+  socket.push(rawRequest);
+  socket.push(null);
+}
+
+/**
+ * Prepares, once `server` listens, what specialization and the first call need before any
+ * function is known, so that their code is compiled and loaded now rather than then: Node's
+ * HTTP server path, the specialization path up to its body check (a rehearsed request with an
+ * invalid body, refused with 400, which leaves the runtime in the pool), the output capture,
+ * Node's ES module loader, and one call of a stub function through the call path.
+ */
+function warmUp(server, config) {
+  const secret = config.secret === '' ? '' : `x-open-runtimes-secret: ${config.secret}\r\n`;
+  rehearse(server, `POST /warm HTTP/1.1\r\nHost: localhost\r\n${secret}${SPECIALIZE_HEADER}: 1\r\n`
+    + 'Content-Type: application/json\r\nContent-Length: 1\r\nConnection: close\r\n\r\n{');
   installCapture();
   const { pathToFileURL } = require('url');
   import(pathToFileURL(path.join(__dirname, 'warm.mjs')).href).catch(() => {});

@@ -62,7 +62,7 @@ function main() {
 
   if (pool) {
     // A pool runtime is started ahead of need: once it listens, it prepares the first call.
-    server.listen(config.port, config.host, pool.warmUp);
+    server.listen(config.port, config.host, () => pool.warmUp(server, config));
   } else {
     server.listen(config.port, config.host);
   }
