@@ -173,10 +173,14 @@ def _from_pool(services: Services, runtime: Runtime, request: CreateRequest, sou
     runtime.instance, runtime.secret = pooled.instance, pooled.secret
     runtime.client = client_for(pooled.instance)
     try:
+        mark = time.monotonic()
         services.artifacts.fill(source, pooled.instance.function_dir)
+        filled = time.monotonic()
         variables = _environment(services, runtime, request)
         del variables["OPEN_RUNTIMES_SECRET"]  # the runtime has its own, given at start
         specialize(runtime.client, runtime.secret, variables, request.entrypoint)
+        log.debug("pool hit %s: fill %.1f ms, specialize %.1f ms", runtime.runtime_id,
+                  (filled - mark) * 1000, (time.monotonic() - filled) * 1000)
     except (ArtifactError, SpecializationFailed) as error:
         log.warning("pool runtime %s could not take runtime %s (%s): starting one instead",
                     pooled.instance.name, runtime.runtime_id, error)

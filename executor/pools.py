@@ -6,9 +6,9 @@ with their executor, so orphan removal and pruning find them like any other runt
 """
 from __future__ import annotations
 
+import http.client
 import logging
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -25,8 +25,13 @@ POOL_MEMORY_MB = 512
 POOL_COMMAND = 'nohup helpers/start.sh "{}"'   # no artifact: the function comes later
 READY_SECONDS = 60                  # a pool runtime not listening by then is discarded
 READY_POLL_SECONDS = 0.02
+PROBE_SECONDS = 2
+NOT_SPECIALIZED = 503               # a pool runtime's answer to any call before specialization
 RETRY_SECONDS = (1, 2, 5, 10, 30)   # back-off between failed starts
 SHRINK_SECONDS = 90                 # how long shutdown waits for starts in progress
+# A refill starts a moment after a take: starting a runtime forks the executor, which would
+# otherwise delay the specialization and first call of the hit that emptied the slot.
+REFILL_DELAY_SECONDS = 0.25
 
 
 @dataclass
@@ -108,6 +113,7 @@ class Pools:
             if missing <= 0:
                 self._wake[image].wait()
                 self._wake[image].clear()
+                self._closed.wait(REFILL_DELAY_SECONDS)
                 continue
             try:
                 pooled = self._start(image)
@@ -144,7 +150,7 @@ class Pools:
             pooled = Pooled(image=image, secret=secret, instance=self.adapter.start(launch))
             if pooled.instance.function_dir is None:
                 raise RuntimeError(f"the {self.adapter.name} adapter exposes no function dir")
-            self._wait_listening(pooled.instance)
+            self._wait_ready(pooled.instance, secret)
             return pooled
         except BaseException:
             with self._lock:
@@ -153,21 +159,38 @@ class Pools:
                 self._remove(pooled)
             raise
 
-    def _wait_listening(self, instance: Instance) -> None:
+    def _wait_ready(self, instance: Instance, secret: str) -> None:
+        """Wait until the runtime answers a request: 503, not specialized yet. Listening is not
+        enough: a runtime may listen before it has loaded its own modules."""
         deadline = time.monotonic() + READY_SECONDS
         while time.monotonic() < deadline and not self._closed.is_set():
             exit = self.adapter.exited(instance)
             if exit is not None:
                 raise RuntimeError(f"it exited with code {exit.code}: {exit.output_tail[-500:]}")
-            try:
-                with socket.create_connection((instance.host, instance.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(READY_POLL_SECONDS)
-        raise RuntimeError("it did not listen in time" if not self._closed.is_set() else "shutting down")
+            status = _probe(instance, secret)
+            if status == NOT_SPECIALIZED:
+                return
+            if status is not None:
+                raise RuntimeError(f"it answered {status}, not {NOT_SPECIALIZED}: no pool mode?")
+            time.sleep(READY_POLL_SECONDS)
+        raise RuntimeError("it was not ready in time" if not self._closed.is_set() else "shutting down")
 
     def _remove(self, pooled: Pooled) -> None:
         try:
             self.adapter.remove(pooled.instance)
         except Exception:
             log.exception("pool %s: could not remove runtime %s", pooled.image, pooled.instance.name)
+
+
+def _probe(instance: Instance, secret: str) -> int | None:
+    """The status of ``GET /`` on the runtime, None when it does not answer (yet)."""
+    connection = http.client.HTTPConnection(instance.host, instance.port, timeout=PROBE_SECONDS)
+    try:
+        connection.request("GET", "/", headers={"x-open-runtimes-secret": secret})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
