@@ -107,6 +107,9 @@ def apply(function_dir, variables, entrypoint):
     environment.pop(SECRET_VARIABLE, None)  # the secret is the pool start's, and stays hidden
     os.environ.update(environment)
     _activate_venv(os.path.join(function_dir, VENV))
+    # The function dir was empty when the import system may have listed it; a new finder
+    # lists it afresh. (importlib.invalidate_caches() would import importlib.metadata on 3.13.)
+    sys.path_importer_cache.pop(function_dir, None)
     return entrypoint
 
 
@@ -116,7 +119,6 @@ def _activate_venv(venv):
     os.environ["VIRTUAL_ENV"] = venv
     os.environ["PATH"] = os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", "")
 
-    import importlib
     import site
 
     version = "python%d.%d" % sys.version_info[:2]
@@ -131,5 +133,3 @@ def _activate_venv(venv):
         interpreter = os.path.join(venv, "bin", "python3")
         if os.path.exists(interpreter):
             sys.executable = interpreter
-    # The function dir was empty when the import system last looked at it.
-    importlib.invalidate_caches()
