@@ -141,9 +141,6 @@ def test_through_nginx_build_and_execute(nginx):
     assert (cold["statusCode"], cold["coldStart"], warm["coldStart"]) == (200, True, False)
 
 
-@pytest.mark.xfail(strict=True, reason="deploy/nginx.conf sets client_max_body_size 20m, below the executor's "
-                   "request limit (executor/app.py MAX_REQUEST_BYTES, 64 MiB): a 20 MiB execution body in its "
-                   "JSON envelope is refused by nginx with 413")
 def test_through_nginx_execution_body_at_the_executor_limit(nginx, artifacts):
     """nginx's body size limit matches the services': the largest body the executor takes gets through."""
     body = "a" * (20 * 1024 * 1024)  # executor/api/executions.py BODY_LIMIT

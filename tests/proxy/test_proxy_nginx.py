@@ -55,10 +55,10 @@ def test_streams_pass_through_nginx_unbuffered(stack):
     assert b"log line 2" in b"".join(pieces)
 
 
-def test_body_limit_is_the_executors_20_mib(stack):
+def test_body_limit_is_the_executors_request_limit(stack):
     _, url = stack
     headers = {"Authorization": "Bearer proxy-secret"}
-    limit = 20 * 1024 * 1024
+    limit = 64 * 1024 * 1024  # executor/app.py MAX_REQUEST_BYTES
     ok = requests.post(f"{url}/upload", data=b"x" * limit, headers=headers, timeout=60)
     assert ok.status_code == 200 and ok.json()["body_length"] == limit
     too_big = requests.post(f"{url}/upload", data=b"x" * (limit + 1), headers=headers, timeout=60)
