@@ -1,10 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages the project needs, when missing and running as root:
 # bubblewrap (process sandbox), debootstrap (Debian roots and base images), docker.io,
-# nginx and wrk (deployment and benchmarks). Without root it only says what is missing.
+# docker-compose, nginx and wrk (deployment and benchmarks). Without root it only says what is missing.
 set -eu
 missing=""
-for pair in bwrap:bubblewrap debootstrap:debootstrap dockerd:docker.io nginx:nginx-light wrk:wrk curl:curl; do
+for pair in bwrap:bubblewrap debootstrap:debootstrap dockerd:docker.io docker-compose:docker-compose nginx:nginx-light wrk:wrk curl:curl; do
     cmd=${pair%%:*}; pkg=${pair#*:}
     command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ] || missing="$missing $pkg"
 done
