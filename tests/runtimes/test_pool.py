@@ -6,6 +6,7 @@ specialization request; from then on the runtime must behave like a normally sta
 """
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import threading
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from .client import call
+from .client import call, request_headers
 from .docker_mode import FUNCTION_DIR as CONTAINER_FUNCTION_DIR
 from .instances import Build
 
@@ -57,10 +58,8 @@ def fill(target, server, build: Build, *, keep_marker: bool = True) -> None:
         if not keep_marker:
             _run(["docker", "exec", server.name, "rm", "-f", f"{CONTAINER_FUNCTION_DIR}/.open-runtimes"])
         return
-    # Process mode gives each runtime <work>/function beside <work>/logs (see process_mode.py).
-    assert server.logs_dir is not None, "a pool runtime is started with a logs dir"
-    function_dir = server.logs_dir.parent / "function"
-    assert function_dir.is_dir(), function_dir
+    function_dir = server.function_dir  # a host path in process mode
+    assert function_dir is not None and function_dir.is_dir(), function_dir
     _run(["tar", "-xzf", str(build.artifact), "-C", str(function_dir)])
     if not keep_marker:
         (function_dir / ".open-runtimes").unlink()
@@ -149,6 +148,29 @@ def test_specialize_then_serve_like_a_normal_runtime(harness, spawn, target):
                  ALREADY_SPECIALIZED)
     assert_plain(specialize(server, b"not json"), 409, ALREADY_SPECIALIZED)
     assert call(server.port, "envVars").json()["var"] == "pooledValue"
+
+
+def test_specialize_and_call_on_one_kept_alive_connection(harness, spawn, runtime_mode):
+    # An executor reuses its connections: the answers of the pool runtime keep them usable.
+    server = start_pool(harness, spawn, runtime_mode)
+    fill(runtime_mode, server, good_build(harness, runtime_mode))
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        exchanges = [
+            (None, json.dumps({"variables": {"A": 1}}), SPECIALIZE, 400),
+            (None, "{}", SPECIALIZE, 200),
+            ("plaintextResponse", "", {}, 200),
+            (None, "{}", SPECIALIZE, 409),
+            ("plaintextResponse", "", {}, 200),
+        ]
+        for action, body, headers, status in exchanges:
+            connection.request("POST", "/", body=body, headers=request_headers(action, headers))
+            response = connection.getresponse()
+            payload = response.read()
+            assert response.status == status, (action, headers, response.status, payload)
+            assert not response.will_close, (action, headers, response.getheaders())
+    finally:
+        connection.close()
 
 
 def test_secret_variable_is_ignored(harness, spawn, runtime_mode):
