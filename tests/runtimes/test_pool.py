@@ -214,7 +214,8 @@ def test_no_entrypoint_at_all(harness, spawn, runtime_mode):
 def test_invalid_bodies(harness, spawn, runtime_mode):
     server = start_pool(harness, spawn, runtime_mode)
     fill(runtime_mode, server, good_build(harness, runtime_mode))
-    assert_plain(specialize(server, b"{not json"), 400, "Specialization failed: invalid JSON body.")
+    for body in (b"{not json", b'"a string"', b"[]", b"[" * 100_000):
+        assert_plain(specialize(server, body), 400, "Specialization failed: invalid JSON body.")
     for variables in ({"A": 1}, {"A": None}, {"A": ["b"]}, ["A"], "A=b"):
         assert_plain(specialize(server, {"variables": variables}), 400,
                      "Specialization failed: variables must map strings to strings.")

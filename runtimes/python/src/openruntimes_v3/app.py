@@ -103,6 +103,9 @@ class App:
                 entrypoint = apply(self.config.function_dir, variables, entrypoint)
             except SpecializationError as error:
                 return self._answer(head, 400, TEXT_PLAIN, str(error).encode())
+            except Exception as error:  # the safety net: an answer, never a dead connection
+                message = f"Specialization failed: {type(error).__name__}: {error}"
+                return self._answer(head, 500, TEXT_PLAIN, message.encode("utf-8", "replace"))
             self.invoker.load(FunctionLoader(self.config.function_dir, entrypoint))
             self.specialized = True
         return self._answer(head, 200, "application/json; charset=utf-8", SPECIALIZED_BODY)

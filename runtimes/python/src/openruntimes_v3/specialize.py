@@ -28,7 +28,7 @@ def parse_body(body):
     else:
         try:
             payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
             raise SpecializationError("invalid JSON body.") from None
     if not isinstance(payload, dict):
         raise SpecializationError("invalid JSON body.")
@@ -43,7 +43,8 @@ def parse_body(body):
     for name, value in variables.items():
         if not _settable(name, value):
             raise SpecializationError(
-                "variable names must be non-empty and without '=' or NUL, values without NUL.")
+                "a variable cannot be set in the environment (an empty name, '=' in a name, "
+                "a NUL character or an unpaired surrogate).")
 
     entrypoint = payload.get("entrypoint")
     if entrypoint is not None and not isinstance(entrypoint, str):
