@@ -69,7 +69,8 @@ def pool_names(executor) -> list[str]:
 def test_health_reports_the_pool(pool_executor):
     wait_full(pool_executor)
     assert pools(pool_executor) == {NODE_IMAGE: {"ready": POOL_TARGET, "target": POOL_TARGET}}
-    assert len(pool_pool_names := pool_names(pool_executor)) == POOL_TARGET, pool_pool_names
+    names = pool_names(pool_executor)
+    assert len(names) == POOL_TARGET, names
     # Pool runtimes hold no function: they are not runtimes of the API.
     assert pool_executor.get("/v1/runtimes").json() == []
 
