@@ -73,6 +73,13 @@ def summary_rows(results: dict) -> list[list]:
             rows.append([f"cold start p50, {language}, {adapter} (ms)", figures["executor"]["p50"],
                          f"{fmt(figures['baseline']['p50'])} ({'docker run' if adapter == 'docker' else 'direct start'})",
                          f"{fmt(figures['ratio_p50'], 2)}x"])
+    pool = results.get("pool")
+    if pool and not problem(pool):
+        for run in pool["results"]:
+            for language, figures in run["languages"].items():
+                hit, miss = figures["pool_hit_ms"]["p50"], figures["pool_miss_ms"]["p50"]
+                rows.append([f"pool-hit cold start p50, {language}, {run['adapter']} (ms)", hit,
+                             f"{fmt(miss)} (pool miss)", f"{fmt(ratio_of(hit, miss), 2)}x"])
     warm = results.get("warm")
     if warm and not problem(warm):
         latency, rates = warm["latency_ms"], warm["throughput"]
@@ -147,6 +154,26 @@ def cold_markdown(results: dict) -> list[str]:
     if rows:
         lines += [f"![cold start distribution]({CHARTS['cold']})", ""]
     return lines
+
+
+def pool_markdown(results: dict) -> list[str]:
+    pool = results.get("pool")
+    lines = ["## 1b. Prewarmed pools: pool hit vs pool miss", ""]
+    if not pool or problem(pool):
+        return lines + [f"Not measured: {problem(pool) if pool else 'section missing'}", ""]
+    lines += ["A cold start through the executor served by a prewarmed runtime (specialized with the "
+              "function) next to one that starts a runtime from its image (`OPR_EXECUTOR_PREWARM`, "
+              "alternating hits and misses in one executor per adapter). Targets: hit p50 <= 50 ms "
+              "(process), <= 100 ms (docker).", ""]
+    rows = []
+    for run in pool["results"]:
+        for language, figures in run["languages"].items():
+            hit, miss = figures["pool_hit_ms"], figures["pool_miss_ms"]
+            rows.append([run["adapter"], language, spread(hit, ("p50", "p90")), spread(miss, ("p50", "p90")),
+                         f"{fmt(ratio_of(hit['p50'], miss['p50']), 2)}x",
+                         "met" if hit["p50"] <= run["target_hit_p50_ms"] else "missed"])
+    return lines + table(["adapter", "language", "pool hit p50 / p90 (ms)", "pool miss p50 / p90 (ms)",
+                          "ratio p50", "target"], rows)
 
 
 def warm_markdown(results: dict) -> list[str]:
@@ -242,7 +269,7 @@ def markdown(results: dict) -> str:
         if results.get(name, {}).get("error"):
             lines += [f"**{name.replace('_', ' ')} set-up failed:** `{results[name]['error'].splitlines()[0][:300]}`", ""]
     lines += ["## Summary", ""] + summary_table(results)
-    for part in (cold_markdown, warm_markdown, proxy_markdown, density_markdown):
+    for part in (cold_markdown, pool_markdown, warm_markdown, proxy_markdown, density_markdown):
         lines += part(results)
     return "\n".join(lines).rstrip() + "\n"
 

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import cold, density, hops, machine, report
+from bench import pool as pool_bench
 from bench import proxy as proxy_bench
 from bench.executor import Executor, docker_answers, languages_available
 
@@ -42,12 +43,13 @@ class Plan:
     wrk_seconds: float
     idle_levels: tuple[int, ...]
     proxy_args: tuple[str, ...]
+    pool_args: tuple[str, ...]
 
     @classmethod
     def for_run(cls, quick: bool) -> "Plan":
         if quick:
-            return cls(True, 3, 2, (1, 3), (), 100, 2, (0, 5), ("--quick", "--rounds", "1"))
-        return cls(False, 30, 30, (1, 5, 10), (1, 5, 10), 1000, 5, (0, 10, 50), ("--rounds", "1"))
+            return cls(True, 3, 2, (1, 3), (), 100, 2, (0, 5), ("--quick", "--rounds", "1"), ("--quick",))
+        return cls(False, 30, 30, (1, 5, 10), (1, 5, 10), 1000, 5, (0, 10, 50), ("--rounds", "1"), ())
 
 
 def log(message: str) -> None:
@@ -112,6 +114,19 @@ def proxy_section(plan: Plan) -> dict:
         return json.loads(path.read_text())
 
 
+def pool_section(plan: Plan) -> dict:
+    """Pool hit vs pool miss cold starts through the executor, per language and adapter."""
+    adapters = "process,docker" if docker_answers() else "process"
+    with tempfile.TemporaryDirectory(prefix="opr-bench-suite-pool-") as tmp:
+        path = Path(tmp) / "pool.json"
+        pool_bench.main([*plan.pool_args, "--adapters", adapters, "--json", str(path)])
+        if not path.exists():
+            raise RuntimeError("bench.pool wrote no results")
+        data = json.loads(path.read_text())
+    errors = {f"{r['adapter']} {language}": error for r in data["results"] for language, error in r["errors"].items()}
+    return {"results": data["results"], **({"errors": errors} if errors else {})}
+
+
 def run(plan: Plan) -> dict:
     from tests.runtimes.harness import Harness  # imports pytest: only when a run starts
 
@@ -123,6 +138,8 @@ def run(plan: Plan) -> dict:
     try:
         timed(results, "process_adapter", lambda: process_sections(plan, harness, results) or {})
         timed(results, "docker_adapter", lambda: docker_sections(plan, harness, results) or {})
+        log("prewarmed pools: hit vs miss (bench.pool)")
+        timed(results, "pool", lambda: pool_section(plan))
         log("proxy vs nginx (bench.proxy)")
         timed(results, "proxy", lambda: proxy_section(plan))
     finally:

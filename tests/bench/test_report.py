@@ -14,8 +14,8 @@ import pytest
 from bench import report
 
 REPO = Path(__file__).resolve().parents[2]
-SECTIONS = ("cold_process", "warm", "proxy", "density")
-HEADINGS = ("## Summary", "## 1. Cold start", "## 2. Warm execution", "## 3. Proxy vs nginx",
+SECTIONS = ("cold_process", "pool", "warm", "proxy", "density")
+HEADINGS = ("## Summary", "## 1. Cold start", "## 1b. Prewarmed pools", "## 2. Warm execution", "## 3. Proxy vs nginx",
             "## 4. Density")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
