@@ -11,7 +11,7 @@ from email.policy import HTTP
 
 import pytest
 
-from tests.executor.support import NODE_IMAGE, new_id
+from tests.executor.support import NODE_IMAGE, ensure_image, new_id
 
 
 def execute(executor, runtime_id, artifact=None, action="hello", **params):
@@ -264,17 +264,18 @@ def test_legacy_execution(executor, node_artifact):
     executor.delete(f"/v1/runtimes/{runtime_id}")
 
 
-LANGUAGES = {  # language -> (image, entrypoint, build command)
-    "python": ("openruntimes/python:v3-3.11", "main.py", "pip install --no-cache-dir -r requirements.txt"),
-    "php": ("openruntimes/php:v3-8.2", "index.php", "true"),
+LANGUAGES = {  # language -> (runtime, image, entrypoint, build command)
+    "python": ("python-3.11", "openruntimes/python:v3-3.11", "main.py",
+               "pip install --no-cache-dir -r requirements.txt"),
+    "php": ("php-8.2", "openruntimes/php:v3-8.2", "index.php", "true"),
 }
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
 def test_cold_start_of_each_language(executor, language):
-    if executor.adapter != "process":
-        pytest.skip("the docker adapter's per-language images are covered by its own tests")
-    image, entrypoint, build = LANGUAGES[language]
+    runtime, image, entrypoint, build = LANGUAGES[language]
+    if executor.adapter == "docker":
+        ensure_image(runtime, image)
     artifact = executor.build(language, image=image, entrypoint=entrypoint, build_command=build)
     runtime_id = new_id(language)
     response = executor.post(f"/v1/runtimes/{runtime_id}/executions",

@@ -32,6 +32,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                              scope="session")
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A ``@pytest.mark.languages(...)`` test runs only for those languages: the others are
+    deselected (it is about a language-specific feature, so they are not skipped either)."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("languages")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        target = params.get("target") or params.get("runtime_mode")
+        if marker and target is not None and target.language not in marker.args:
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _resolve(request: pytest.FixtureRequest) -> Target:
     target: Target = request.param
     if target.mode == "docker":

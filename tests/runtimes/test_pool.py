@@ -289,9 +289,8 @@ PROBE_BUILD = ("python3 -c \"import shutil, sysconfig; "
                "&& rm -r vendor")
 
 
+@pytest.mark.languages("python")  # runtime-env is the Python runtime's virtual environment
 def test_python_runtime_env_is_activated(harness, spawn, runtime_mode):
-    if runtime_mode.language != "python":
-        pytest.skip("runtime-env is the Python runtime's virtual environment")
     source = harness.workspace.new_dir(f"pool-probe-{runtime_mode.id(False)}")
     (source / "main.py").write_text(PROBE_MAIN)
     (source / "vendor").mkdir()
