@@ -48,6 +48,7 @@ class Config:
     rootfs_dir: Path | None = None
     runtimes_dir: Path | None = None
     usage_interval: float = 5.0
+    logs_dir: Path | None = None
     prewarm: tuple[tuple[str, int], ...] = ()   # (image, runtimes kept ready); empty = no pools
     artifacts_dir: Path = Path(DEFAULT_WORK_DIR) / "artifacts"
 
@@ -94,6 +95,7 @@ class Config:
             rootfs_dir=Path(rootfs).resolve() if rootfs else None,
             runtimes_dir=Path(runtimes).resolve() if runtimes else None,
             usage_interval=env.number("OPR_EXECUTOR_USAGE_INTERVAL", 5.0, minimum=0.1),
+            logs_dir=_logs_dir(env),
             prewarm=_prewarm(env),
             artifacts_dir=env.path("OPR_EXECUTOR_ARTIFACTS_DIR", str(work_dir.parent / "artifacts")),
         )
@@ -156,6 +158,20 @@ class _Reader:
         if not 1024 <= low <= high <= 65535:
             raise ConfigError(f"{name}: {raw!r} must satisfy 1024 <= low <= high <= 65535")
         return low, high
+
+
+def _logs_dir(env: _Reader) -> Path | None:
+    """Where runtimes' log files go (process adapter): ``OPR_EXECUTOR_LOGS_DIR``, default a
+    folder on the ``/dev/shm`` tmpfs when there is one; ``none`` keeps them in the work dir."""
+    raw = env.get("OPR_EXECUTOR_LOGS_DIR")
+    if raw.lower() == "none":
+        return None
+    if raw:
+        if not raw.startswith("/"):
+            raise ConfigError(f"OPR_EXECUTOR_LOGS_DIR: must be an absolute path or 'none', got {raw!r}")
+        return Path(raw).resolve()
+    shm = Path("/dev/shm")
+    return shm / "opr-executor-logs" if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
 def _storage(env: _Reader) -> tuple[Path, tuple[Path, ...]]:

@@ -27,4 +27,5 @@ def create_adapter(config: Config) -> Adapter:
         runtimes_dir=config.runtimes_dir,
         rootfs_dir=config.rootfs_dir,
         port_range=config.port_range,
+        logs_root=config.logs_dir,
     )

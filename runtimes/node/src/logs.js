@@ -135,6 +135,11 @@ function validLogId(value) {
   return typeof value === 'string' && LOG_ID.test(value) ? value : null;
 }
 
+// Below this size a log file is written synchronously: a few microseconds of blocking beat the
+// ~9 libuv thread-pool round trips (stat, open, write, close, rename, twice) of the async API,
+// which cost a warm call 2-3 ms. Larger texts keep the event loop free while they are written.
+const SYNC_WRITE_LIMIT = 256 * 1024;
+
 /**
  * Writes `<dir>/<id>_logs.log` and `<dir>/<id>_errors.log` atomically.
  * Resolves true when both were written, false when the dir is missing; rejects on write failure.
@@ -146,23 +151,31 @@ async function writeLogFiles(dir, id, logsText, errorsText) {
   const run = (fn, ...args) => new Promise((resolve, fail) => {
     fn(...args, (error, value) => (error ? fail(error) : resolve(value)));
   });
+  const files = [[`${id}_logs.log`, fileBytes(logsText)], [`${id}_errors.log`, fileBytes(errorsText)]];
+  const small = files.every(([, bytes]) => bytes.length <= SYNC_WRITE_LIMIT);
   try {
-    if (!(await run(fs.stat, dir)).isDirectory()) return false;
+    const stat = small ? fs.statSync(dir) : await run(fs.stat, dir);
+    if (!stat.isDirectory()) return false;
   } catch (_) {
     return false;
   }
-  const write = async (name, text) => {
+  const write = async (name, bytes) => {
     const target = path.join(dir, name);
     const temp = path.join(dir, `.${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
     try {
-      await run(fs.writeFile, temp, fileBytes(text));
-      await run(fs.rename, temp, target);
+      if (small) {
+        fs.writeFileSync(temp, bytes);
+        fs.renameSync(temp, target);
+      } else {
+        await run(fs.writeFile, temp, bytes);
+        await run(fs.rename, temp, target);
+      }
     } catch (error) {
       fs.unlink(temp, () => {});
       throw error;
     }
   };
-  await Promise.all([write(`${id}_logs.log`, logsText), write(`${id}_errors.log`, errorsText)]);
+  await Promise.all(files.map(([name, bytes]) => write(name, bytes)));
   return true;
 }
 

@@ -150,3 +150,25 @@ def test_unsandboxed_fallback_runs_the_same_commands(tmp_path):
         if server is not None:
             adapter.remove(server)
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_log_files_live_on_the_logs_folder_and_go_with_the_runtime(tmp_path):
+    """With a logs root (a tmpfs by default), /mnt/logs of a runtime is a folder there: what the
+    runtime writes is read at that host path, and removal, pruning and close leave nothing."""
+    low = free_port()
+    logs_root = tmp_path / "shm" / "opr-executor-logs"
+    adapter = ProcessAdapter(hostname="unit", work_dir=tmp_path / "work", port_range=(low, low + 50),
+                             logs_root=logs_root)
+    instance = adapter.start(launch(name="unit-logs"))
+    orphan = adapter.start(launch(name="unit-orphan"))
+    try:
+        assert run(adapter, instance, "echo written > /mnt/logs/probe_logs.log") == (0, "")
+        assert os.path.realpath(instance.logs_dir) == str(logs_root / "unit" / "unit-logs")
+        assert (instance.logs_dir / "probe_logs.log").read_text() == "written\n"
+    finally:
+        adapter.remove(instance)
+    assert not (logs_root / "unit" / "unit-logs").exists()
+    assert adapter.remove_orphans("unit") == 1
+    assert list((logs_root / "unit").iterdir()) == [] and list((tmp_path / "work").iterdir()) == []
+    adapter.close()
+    assert not logs_root.exists()
