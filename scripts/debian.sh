@@ -9,6 +9,7 @@
 # Everything is cached and reused; a half-made tree is never left under its final name.
 set -eu
 
+HOME="${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}"  # CI may run without HOME
 CACHE="${OPR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/open-runtimes}"
 MIRROR="${OPR_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 # The language packages of runtimes/runtimes.tsv, for both suites (generic names pick the version).
