@@ -26,6 +26,7 @@ import tarfile
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -212,11 +213,23 @@ def docker_answers() -> bool:
         return False
 
 
-def run(adapter: str, quick: bool) -> dict:
-    root = Path(tempfile.mkdtemp(prefix=f"opr-bench-{adapter}-"))
-    executor = Executor(root, adapter)
-    results: dict = {"adapter": adapter, "cold": {}, "errors": {}}
+@contextmanager
+def running_executor(adapter: str, extra_env: dict[str, str] | None = None, prefix: str = "opr-bench"):
+    """An :class:`Executor` in a fresh temporary root; stopped and its root removed afterwards."""
+    root = Path(tempfile.mkdtemp(prefix=f"{prefix}-{adapter}-"))
+    executor = None
     try:
+        executor = Executor(root, adapter, extra_env)
+        yield executor
+    finally:
+        if executor is not None:
+            executor.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(adapter: str, quick: bool) -> dict:
+    results: dict = {"adapter": adapter, "cold": {}, "errors": {}}
+    with running_executor(adapter) as executor:
         artifacts = {}
         for language in languages_available():
             try:
@@ -231,9 +244,6 @@ def run(adapter: str, quick: bool) -> dict:
                                                        5 if quick else (20 if adapter == "process" else 10))
             except RuntimeError as error:
                 results["errors"][language] = str(error)[:500]
-    finally:
-        executor.stop()
-        shutil.rmtree(root, ignore_errors=True)
     return results
 
 

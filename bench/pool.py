@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench.executor import LANGUAGES, Executor, docker_answers, languages_available, percentiles
+from bench.executor import (LANGUAGES, Executor, docker_answers, languages_available, percentiles,
+                            running_executor)
 
 TARGET_MS = {"process": 50, "docker": 100}
 REFILL_SECONDS = 60
@@ -71,12 +70,10 @@ def bench_language(executor: Executor, language: str, artifact: str, iterations:
 
 
 def run(adapter: str, quick: bool) -> dict:
-    root = Path(tempfile.mkdtemp(prefix=f"opr-bench-pool-{adapter}-"))
     languages = languages_available()
     prewarm = ",".join(f"{LANGUAGES[language][0]}=1" for language in languages)
-    executor = Executor(root, adapter, {"OPR_EXECUTOR_PREWARM": prewarm})
     results: dict = {"adapter": adapter, "target_hit_p50_ms": TARGET_MS[adapter], "languages": {}, "errors": {}}
-    try:
+    with running_executor(adapter, {"OPR_EXECUTOR_PREWARM": prewarm}, prefix="opr-bench-pool") as executor:
         for language in languages:
             try:
                 artifact = executor.build(language)
@@ -84,9 +81,6 @@ def run(adapter: str, quick: bool) -> dict:
                                                                 5 if quick else 20)
             except RuntimeError as error:
                 results["errors"][language] = str(error)[:500]
-    finally:
-        executor.stop()
-        shutil.rmtree(root, ignore_errors=True)
     return results
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from bench import cold, density, hops, machine, report
 from bench import pool as pool_bench
 from bench import proxy as proxy_bench
-from bench.executor import Executor, docker_answers, languages_available
+from bench.executor import docker_answers, languages_available, running_executor
 
 RESULTS = Path(__file__).resolve().parent / "results"
 README = RESULTS.parent.parent / "README.md"  # its summary table follows the latest full run
@@ -69,17 +69,10 @@ def timed(results: dict, name: str, section) -> None:
 
 def with_executor(adapter: str, body) -> dict:
     """Start an executor of ``adapter``, build the hello functions, run ``body(executor, artifacts)``."""
-    root = Path(tempfile.mkdtemp(prefix=f"opr-bench-suite-{adapter}-"))
-    executor = None
-    try:
-        executor = Executor(root, adapter)
+    with running_executor(adapter, prefix="opr-bench-suite") as executor:
         log(f"{adapter} executor on :{executor.port}: building the hello functions")
         artifacts = {language: executor.build(language) for language in languages_available()}
         return body(executor, artifacts)
-    finally:
-        if executor is not None:
-            executor.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def process_sections(plan: Plan, harness, results: dict) -> None:
