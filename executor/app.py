@@ -10,14 +10,15 @@ import logging
 import threading
 import time
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from executor.adapters import create_adapter
 from executor.api import blueprint
 from executor.auth import bearer_matches
 from executor.config import Config
-from executor.errors import NO_CACHE, ExecutorError, body
+from executor.errors import NO_CACHE, ExecutorError, respond
+from executor.fastpath import ExecutionFastPath, log_request
 from executor.maintenance import Maintenance
 from executor.runtimes import Registry
 from executor.services import Services
@@ -25,7 +26,6 @@ from executor.storage import Storage
 from executor.usage import UsageSampler
 
 log = logging.getLogger("executor")
-access_log = logging.getLogger("executor.access")
 OPEN_ENDPOINTS = {"executor.health"}
 MAX_REQUEST_BYTES = 64 * 1024 * 1024   # a 20 MiB body, JSON-escaped, plus the other params
 SHUTDOWN_WAIT_SECONDS = 120             # pools may be waiting for a runtime start to end
@@ -98,6 +98,7 @@ def create_app(config: Config | None = None, adapter=None) -> Flask:
     app.json.sort_keys = False
     app.extensions["executor"] = executor
     app.register_blueprint(blueprint)
+    app.wsgi_app = ExecutionFastPath(app.wsgi_app, services, MAX_REQUEST_BYTES)
     _install_hooks(app, config)
     executor.start()
     return app
@@ -114,28 +115,18 @@ def _install_hooks(app: Flask, config: Config) -> None:
         return None
 
     @app.after_request
-    def log_request(response: Response) -> Response:
-        started = g.get("started")
-        elapsed = (time.perf_counter() - started) * 1000 if started else 0.0
-        runtime_id = (request.view_args or {}).get("runtime_id", "-")
-        access_log.info("%s %s %s %.1fms runtime=%s", request.method, request.path,
-                        response.status_code, elapsed, runtime_id)
+    def log_access(response: Response) -> Response:
+        log_request(request.method, request.path, response.status_code,
+                    g.get("started", time.perf_counter()),
+                    (request.view_args or {}).get("runtime_id", "-"))
         return response
 
     @app.errorhandler(Exception)
     def handle_error(error: Exception) -> Response:
         if isinstance(error, HTTPException):
             error = _from_http(error)
-        payload, status = body(error, config.version, config.development)
-        if not isinstance(error, ExecutorError) or status >= 500:
-            log.error("%s %s failed: %s", request.method, request.path, error,
-                      exc_info=not isinstance(error, ExecutorError))
-            if config.logging_provider == "sentry":
-                import sentry_sdk
-
-                sentry_sdk.capture_exception(error)
-        return Response(json.dumps(payload), status=status, mimetype="application/json",
-                        headers=NO_CACHE)
+        status, payload = respond(error, config, f"{request.method} {request.path}")
+        return Response(payload, status=status, mimetype="application/json", headers=NO_CACHE)
 
 
 def _from_http(error: HTTPException) -> ExecutorError:

@@ -1,7 +1,11 @@
 """The error types of the API (spec section 2) and their JSON bodies."""
 from __future__ import annotations
 
+import json
+import logging
 import traceback
+
+log = logging.getLogger("executor")
 
 # type -> (HTTP status, default message)
 TYPES: dict[str, tuple[int, str]] = {
@@ -60,3 +64,16 @@ def body(error: BaseException, version: str, development: bool) -> tuple[dict, i
             {"file": f.filename, "line": f.lineno, "function": f.name} for f in frames
         ]
     return payload, status
+
+
+def respond(error: BaseException, config, what: str) -> tuple[int, bytes]:
+    """The status and JSON body answering ``error`` in request ``what`` ("METHOD /path").
+    Unexpected errors and 5xx are logged with their cause, and reported to sentry if set."""
+    payload, status = body(error, config.version, config.development)
+    if not isinstance(error, ExecutorError) or status >= 500:
+        log.error("%s failed: %s", what, error, exc_info=not isinstance(error, ExecutorError))
+        if config.logging_provider == "sentry":
+            import sentry_sdk
+
+            sentry_sdk.capture_exception(error)
+    return status, json.dumps(payload).encode()

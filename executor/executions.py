@@ -45,7 +45,8 @@ WARM, COLD, POOL = "warm", "cold", "pool"
 
 @dataclass(frozen=True)
 class ExecutionRequest:
-    """A validated execution; ``create`` holds the cold-start parameters when given."""
+    """A validated execution (``headers`` as :func:`forwarded_headers` returns them);
+    ``create`` holds the cold-start parameters when given."""
 
     runtime_id: str
     body: bytes = b""
@@ -234,7 +235,7 @@ def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadl
     instance = runtime.instance
     if instance is None:
         raise _removed()
-    headers = forwarded_headers(request.headers)
+    headers = dict(request.headers)  # checked by forwarded_headers() when the request was parsed
     remaining = deadline - time.monotonic()
     headers["x-open-runtimes-secret"] = runtime.secret
     headers["x-open-runtimes-timeout"] = str(max(1, int(remaining)))
@@ -311,10 +312,9 @@ def _result(instance, response, body: bytes, log_id: str | None) -> Result:
             continue
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     logs = errors = None
-    echoed = response.get("x-open-runtimes-log-id")
-    if log_id is not None and instance.logs_dir is not None:
-        logs = _read_log_file(instance.logs_dir / f"{log_id}_logs.log") if echoed == log_id else None
-        errors = _read_log_file(instance.logs_dir / f"{log_id}_errors.log") if echoed == log_id else None
+    if log_id is not None and response.get("x-open-runtimes-log-id") == log_id:
+        prefix = f"{instance.logs_dir}/{log_id}"
+        logs, errors = _read_log_file(prefix + "_logs.log"), _read_log_file(prefix + "_errors.log")
     if logs is None:
         logs = _cap(unquote(response.get("x-open-runtimes-logs") or ""))
     if errors is None:
@@ -323,14 +323,27 @@ def _result(instance, response, body: bytes, log_id: str | None) -> Result:
                   errors=errors, duration=0.0, start_time=0.0, cold_start=False, timings={})
 
 
-def _read_log_file(path) -> str | None:
+def _read_log_file(path: str) -> str | None:
     """The file's text (capped), then delete it; None when it is missing."""
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(LOG_LIMIT + 1)
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        # read(LOG_LIMIT + 1) would allocate 5 MiB first: ask for what the file holds.
+        size = min(os.fstat(descriptor).st_size, LOG_LIMIT) + 1
+        chunks = []
+        while size > 0:
+            chunk = os.read(descriptor, size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size -= len(chunk)
+        data = b"".join(chunks)
     except OSError:
         return None
     finally:
+        os.close(descriptor)
         try:
             os.unlink(path)
         except OSError:

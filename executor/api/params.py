@@ -5,12 +5,12 @@ bytes: a binary ``body`` survives whether it is sent as a file part or a plain f
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Request
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from executor.api.codec import json_object
 from executor.errors import invalid
 
 MAX_PARTS = 100
@@ -29,13 +29,7 @@ def read(request: Request) -> dict[str, Any]:
     raw = request.get_data(cache=False)
     if not raw.strip():
         return request.args.to_dict()
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise invalid("Invalid request body: it must be a JSON object (content-type: application/json)") from None
-    if not isinstance(data, dict):
-        raise invalid("Invalid request body: it must be a JSON object")
-    return data
+    return json_object(raw)
 
 
 def _multipart(request: Request) -> dict[str, Any]:

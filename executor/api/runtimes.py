@@ -8,7 +8,7 @@ from flask import Response, current_app, jsonify, request, stream_with_context
 from executor import builds
 from executor.adapters.base import CommandTimeout
 from executor.api import blueprint, params
-from executor.builds import CreateRequest
+from executor.api.codec import checked_id, create_request
 from executor.errors import ExecutorError
 from executor.validation import (Field, boolean, integer, number, parse, runtime_id, string,
                                  string_map)
@@ -40,22 +40,6 @@ APPEAR_SECONDS = 5.0
 
 def services():
     return current_app.extensions["executor"].services
-
-
-def create_request(values: dict) -> CreateRequest:
-    return CreateRequest(
-        runtime_id=values["runtimeId"], image=values["image"], entrypoint=values["entrypoint"],
-        source=values["source"], destination=values.get("destination", ""),
-        variables=values["variables"], runtime_entrypoint=values["runtimeEntrypoint"],
-        command=values.get("command", ""), timeout=values.get("timeout", 600),
-        remove=values.get("remove", False), cpus=values["cpus"], memory=values["memory"],
-        version=values["version"], keep_warm=values.get("keepWarm", False),
-        idle_timeout=values.get("idleTimeout"))
-
-
-def checked_id(value: str) -> str:
-    """A runtime id from the URL, validated before any use."""
-    return parse({"runtimeId": value}, [Field("runtimeId", runtime_id, required=True)])["runtimeId"]
 
 
 def known_runtime(value: str):

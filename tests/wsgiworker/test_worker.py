@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from proxy.worker import MAX_HEADERS, RequestHeaders
+from wsgiworker import MAX_HEADERS, RequestHeaders
 
 
 def parse(raw: bytes) -> RequestHeaders:

@@ -1,4 +1,4 @@
-"""The gunicorn worker of the proxy: gunicorn's gevent pywsgi worker with a leaner request path.
+"""The gunicorn worker of the proxy and the executor: gevent's pywsgi with a leaner request path.
 
 gevent.pywsgi parses request headers with ``http.client.parse_headers``, which goes through
 the ``email`` package and was the largest single cost of a forwarded request. This worker
@@ -7,7 +7,7 @@ folding, malformed names and control characters are rejected with a 400), and sk
 access-log records when no access log is configured; it writes a response head together with
 a small first body piece, and disables Nagle's algorithm on client connections.
 
-    worker_class = "proxy.worker.ProxyWorker"
+    worker_class = "wsgiworker.LeanWorker"
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class RequestHeaders:
         return self.get("content-type")
 
 
-class ProxyHandler(PyWSGIHandler):
+class LeanHandler(PyWSGIHandler):
     """pywsgi's handler with :class:`RequestHeaders` and optional access records."""
 
     access_log = False
@@ -134,9 +134,9 @@ class ProxyHandler(PyWSGIHandler):
         self._sendall(towrite)
 
 
-class ProxyWorker(GeventPyWSGIWorker):
-    """gunicorn's gevent (pywsgi) worker serving with :class:`ProxyHandler`."""
+class LeanWorker(GeventPyWSGIWorker):
+    """gunicorn's gevent (pywsgi) worker serving with :class:`LeanHandler`."""
 
     def init_process(self):
-        self.wsgi_handler = type("ProxyHandler", (ProxyHandler,), {"access_log": bool(self.cfg.accesslog)})
+        self.wsgi_handler = type("LeanHandler", (LeanHandler,), {"access_log": bool(self.cfg.accesslog)})
         super().init_process()
