@@ -33,7 +33,8 @@ def run_once(services: Services, now: float | None = None) -> int:
             log.info("maintenance: removing idle runtime %s", runtime.runtime_id)
             services.remove(runtime)
     try:
-        services.adapter.prune(services.config.hostname, services.registry.names() | services.pools.names())
+        services.adapter.prune(services.config.hostname,
+                               lambda: services.registry.names() | services.pools.names())
     except Exception:
         log.exception("maintenance: pruning leftovers failed")
     return len(stale)

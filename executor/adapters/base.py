@@ -92,9 +92,12 @@ class Adapter(ABC):
     def prepare(self) -> None:
         """Start-up work (pull images, create networks). Default: nothing."""
 
-    def prune(self, hostname: str, keep: set[str]) -> int:
+    def prune(self, hostname: str, in_use: Callable[[], set[str]]) -> int:
         """Delete leftovers (directories, ...) of ``hostname`` whose runtime name is not in
-        ``keep``; return how many. Default: nothing to prune."""
+        ``in_use()``; return how many. Default: nothing to prune.
+
+        ``in_use`` is called after the leftovers were listed: a runtime is registered before its
+        directory or container exists, so one created meanwhile is never taken for a leftover."""
         return 0
 
     def cpu_seconds(self, instance: Instance) -> float | None:

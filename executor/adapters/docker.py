@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
@@ -305,21 +305,23 @@ class DockerAdapter(Adapter):
             log.info("removed %d orphaned runtime container(s) of %s", removed, hostname)
         return removed
 
-    def prune(self, hostname: str, keep: set[str]) -> int:
-        """Remove containers and directories of ``hostname`` whose runtime is not in ``keep``."""
-        pruned = 0
+    def prune(self, hostname: str, in_use: Callable[[], set[str]]) -> int:
+        """Remove containers and directories of ``hostname`` whose runtime is not in ``in_use()``."""
         containers = self._api.containers(all=True, filters={"label": f"{LABEL_EXECUTOR}={hostname}"})
+        directories = []
+        if self.work_dir.is_dir():
+            directories = [(directory, *_owner(directory)) for directory in self.work_dir.iterdir()]
+        keep = in_use()
+        pruned = 0
         for container in containers:
             name = (container.get("Names") or ["/"])[0].lstrip("/")
             if name not in keep:
                 self._force_remove(container["Id"])
                 pruned += 1
-        if self.work_dir.is_dir():
-            for directory in self.work_dir.iterdir():
-                owner, image = _owner(directory)
-                if owner == hostname and directory.name not in keep:
-                    self._remove_dir(directory, image)
-                    pruned += 1
+        for directory, owner, image in directories:
+            if owner == hostname and directory.name not in keep:
+                self._remove_dir(directory, image)
+                pruned += 1
         return pruned
 
     def cpu_seconds(self, instance: Instance) -> float | None:

@@ -29,6 +29,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from executor import catalog, sandbox
 from executor.adapters.base import Adapter, CommandTimeout, Exit, Instance, Launch, OutputSink
@@ -184,23 +185,30 @@ class ProcessAdapter(Adapter):
         self._release_port(instance.port)
 
     def remove_orphans(self, hostname: str) -> int:
-        return self.prune(hostname, keep=set())
+        return self.prune(hostname, set)
 
-    def prune(self, hostname: str, keep: set[str]) -> int:
-        """Remove directories (and recorded process groups) of ``hostname`` not in ``keep``."""
-        removed = 0
+    def prune(self, hostname: str, in_use: Callable[[], set[str]]) -> int:
+        """Remove directories (and recorded process groups) of ``hostname`` not in ``in_use()``."""
+        owned = []
         for base in self.work_dir.iterdir() if self.work_dir.exists() else ():
             meta = self._read_meta(base)
-            if meta is None or meta.get("executor") != hostname or base.name in keep:
+            if meta is not None and meta.get("executor") == hostname:
+                owned.append((base, meta))
+        logs = []
+        if self.logs_root is not None and self.logs_root.exists() and hostname == self.hostname:
+            logs = list(self.logs_root.iterdir())
+        keep = in_use()
+        removed = 0
+        for base, meta in owned:
+            if base.name in keep:
                 continue
             for pgid in meta.get("pgids", []):
                 _kill_recorded_group(pgid, base)
             self._remove_dirs(base)
             removed += 1
-        if self.logs_root is not None and self.logs_root.exists() and hostname == self.hostname:
-            for logs in self.logs_root.iterdir():  # logs dirs whose runtime dir is gone
-                if logs.name not in keep and not (self.work_dir / logs.name).exists():
-                    shutil.rmtree(logs, ignore_errors=True)
+        for folder in logs:  # logs dirs whose runtime dir is gone
+            if folder.name not in keep and not (self.work_dir / folder.name).exists():
+                shutil.rmtree(folder, ignore_errors=True)
         return removed
 
     def close(self) -> None:

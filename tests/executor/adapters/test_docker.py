@@ -333,7 +333,7 @@ def test_prune_removes_what_belongs_to_no_runtime(adapter, engine):
     (stray / ".executor").write_text(f"{adapter.hostname}\n{BASE_IMAGE}\n")
     foreign = adapter.work_dir / "someone-else"
     foreign.mkdir()
-    assert adapter.prune(adapter.hostname, keep={kept.name}) == 3  # container + 2 directories
+    assert adapter.prune(adapter.hostname, lambda: {kept.name}) == 3  # container + 2 directories
     assert [c.name for c in _mine(engine, adapter.hostname)] == [kept.name]
     assert sorted(p.name for p in adapter.work_dir.iterdir()) == sorted([kept.name, "someone-else"])
     assert adapter.exited(kept) is None and adapter.exited(dropped).code is None
