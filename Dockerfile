@@ -45,7 +45,7 @@ COPY runtimes/runtimes.tsv runtimes/runtimes.tsv
 COPY deploy/gunicorn deploy/gunicorn
 COPY executor executor
 COPY proxy proxy
-COPY wsgiworker wsgiworker
+COPY opr_http opr_http
 ENV PATH=/opt/venv/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     OPR_EXECUTOR_BIND=0.0.0.0:80 OPR_PROXY_BIND=0.0.0.0:80
 LABEL namespace="open-runtimes"

@@ -12,7 +12,8 @@ from executor.errors import ExecutorError
 from executor.output import BuildOutput
 from executor.runtimes import UP, Runtime
 from executor.services import Services
-from executor.specialize import SpecializationFailed, client_for, specialize
+from executor.runtime_http import client_for
+from executor.specialize import SpecializationFailed, specialize
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,13 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 import gevent
-from geventhttpclient import HTTPClient
-from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError
+from opr_http.upstream import ConnectionPool, HTTPConnectionClosed, HTTPParseError
 
-from executor import builds
+from executor import builds, runtime_http
 from executor.builds import CreateRequest
 from executor.errors import ExecutorError
 from executor.runtimes import Runtime
 from executor.services import Services
-from executor.specialize import client_for
 
 log = logging.getLogger(__name__)
 
@@ -197,12 +195,12 @@ def _removed() -> ExecutorError:
     return ExecutorError("runtime_failed", "Runtime failed. The runtime was removed during the execution.")
 
 
-def _client(runtime: Runtime) -> HTTPClient:
+def _client(runtime: Runtime) -> ConnectionPool:
     if runtime.client is None:
         instance = runtime.instance
         if instance is None:
             raise _removed()
-        runtime.client = client_for(instance)
+        runtime.client = runtime_http.client_for(instance)
     return runtime.client
 
 
@@ -254,12 +252,10 @@ def _call(services: Services, runtime: Runtime, request: ExecutionRequest, deadl
             raise ExecutorError("execution_timeout")
         try:
             with gevent.Timeout(remaining):
-                response = _client(runtime).request(request.method, request.path, body=request.body,
-                                                    headers=headers)
-                body = response.read() if request.method != "HEAD" else b""
-                response.release()
+                response, body = runtime_http.request(_client(runtime), request.method, request.path,
+                                                      headers, request.body)
             break
-        except gevent.Timeout:
+        except (gevent.Timeout, TimeoutError):
             raise ExecutorError("execution_timeout") from None
         except ConnectionRefusedError:
             _fail_if_exited(services, runtime, "during the execution")

@@ -41,7 +41,7 @@ class Runtime:
     failure: ExecutorError | None = None        # why creation failed, for waiters
     settled: threading.Event = field(default_factory=threading.Event)  # creation ended
     removed: threading.Event = field(default_factory=threading.Event)
-    client: Any = None                          # pooled HTTP client, set on first execution
+    client: Any = None                          # its keep-alive connections (runtime_http), set on first use
     pooled: bool = False                        # started as a specialized pool runtime
     keep_warm: bool = False                     # maintenance never removes it
     idle_timeout: int | None = None             # seconds idle before maintenance removes it

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 
 import gevent
-from geventhttpclient import HTTPClient
+from opr_http.upstream import ConnectionPool
 
-from executor.adapters.base import Instance
+from executor import runtime_http
 
-POOL_SIZE = 256                     # connections kept per runtime (the runtimes serve >= 16)
 SPECIALIZE_SECONDS = 10             # a runtime that takes longer is not worth waiting for
 
 
@@ -21,14 +20,7 @@ class SpecializationFailed(Exception):
     """The runtime did not answer 200 to the specialization request."""
 
 
-def client_for(instance: Instance) -> HTTPClient:
-    """The keep-alive client of a runtime. Timeouts are enforced per call with gevent.Timeout;
-    these only bound the socket operations of a runtime that never answers."""
-    return HTTPClient(instance.host, instance.port, concurrency=POOL_SIZE, connection_timeout=30,
-                      network_timeout=24 * 3600, block_size=65536)
-
-
-def specialize(client: HTTPClient, secret: str, variables: dict[str, str], entrypoint: str = "") -> None:
+def specialize(client: ConnectionPool, secret: str, variables: dict[str, str], entrypoint: str = "") -> None:
     """Send the specialization request; raise :class:`SpecializationFailed` unless it is 200."""
     payload = {"variables": variables}
     if entrypoint:
@@ -37,9 +29,7 @@ def specialize(client: HTTPClient, secret: str, variables: dict[str, str], entry
                "content-type": "application/json"}
     try:
         with gevent.Timeout(SPECIALIZE_SECONDS):
-            response = client.request("POST", "/", body=json.dumps(payload).encode(), headers=headers)
-            body = response.read()
-            response.release()
+            response, body = runtime_http.request(client, "POST", "/", headers, json.dumps(payload).encode())
     except gevent.Timeout:
         raise SpecializationFailed(f"no answer within {SPECIALIZE_SECONDS} s") from None
     except Exception as error:  # connection refused or reset, unparsable answer

@@ -20,7 +20,7 @@ from proxy.balancing import ANYCAST_EFFICIENT, BROADCAST, Balancer, addressing_m
 from proxy.config import ProxyConfig
 from proxy.errors import ProxyError
 from proxy.health import ExecutorState, HealthMonitor
-from proxy.upstream import ConnectionPool, HTTPConnectionClosed, UpstreamResponse
+from opr_http.upstream import ConnectionPool, HTTPConnectionClosed, UpstreamResponse
 
 log = logging.getLogger("proxy")
 
@@ -66,7 +66,8 @@ class Forwarder:
         self._balancer = balancer
         self._monitor = monitor
         self._report_exception = report_exception
-        self._pools = {state.name: ConnectionPool(state.executor, config.connect_timeout, config.idle_connections)
+        self._pools = {state.name: ConnectionPool(state.executor.host, state.executor.port,
+                                                   config.connect_timeout, config.idle_connections)
                        for state in states}
         self._client_token = config.secret.encode()
         self._executor_authorization = f"Bearer {config.executor_secret}"

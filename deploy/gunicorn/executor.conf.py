@@ -11,9 +11,9 @@ import sys
 
 bind = os.environ.get("OPR_EXECUTOR_BIND", "127.0.0.1:3000")
 workers = 1                       # never more: see spec 4.1
-# gevent's pywsgi with a lean header parser and one-write responses (wsgiworker/): about
+# gevent's pywsgi with a lean header parser and one-write responses (opr_http/worker.py): about
 # 0.2 ms less CPU per request than gunicorn's own gevent worker.
-worker_class = "wsgiworker.LeanWorker"
+worker_class = "opr_http.worker.LeanWorker"
 worker_connections = 2000
 timeout = 0                       # executions and builds last as long as their own timeouts
 # SIGTERM removes the runtimes at once (see post_worker_init), so executions still in flight

@@ -28,7 +28,7 @@ except ConfigError as error:  # one line naming the variable, no traceback
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 bind = os.environ.get("OPR_PROXY_BIND", "0.0.0.0:80")
-worker_class = "wsgiworker.LeanWorker"  # gevent pywsgi with a lean header parser (wsgiworker/)
+worker_class = "opr_http.worker.LeanWorker"  # gevent pywsgi with a lean header parser (opr_http/worker.py)
 workers = max(1, _cores)
 worker_connections = 1000 * _config.worker_per_core
 # A request may last OPR_PROXY_MAX_TIMEOUT; the worker timeout must never cut it shorter.

@@ -17,7 +17,9 @@ import pytest
 from executor.adapters.process import ProcessAdapter
 from executor.config import Config
 from executor.pools import Pools
-from executor.specialize import SpecializationFailed, client_for, specialize
+from executor import runtime_http
+from executor.runtime_http import client_for
+from executor.specialize import SpecializationFailed, specialize
 from tests.executor.support import NODE_IMAGE, ensure_image, leftovers, new_id, start_executor
 
 POOL_TARGET = 2
@@ -191,8 +193,8 @@ def test_a_runtime_refuses_a_second_specialization(tmp_path):
         specialize(client, pooled.secret, {"WHO": "first"}, "index.js")
         with pytest.raises(SpecializationFailed, match="HTTP 409: Runtime is already specialized."):
             specialize(client, pooled.secret, {"WHO": "second"}, "index.js")
-        response = client.request("GET", "/", headers={"x-open-runtimes-secret": pooled.secret})
-        assert response.status_code == 200 and response.read() == b"first"
+        response, body = runtime_http.request(client, "GET", "/", {"x-open-runtimes-secret": pooled.secret})
+        assert response.status_code == 200 and body == b"first"
         client.close()
     finally:
         pool.shrink()

@@ -20,7 +20,7 @@ def test_sizing_and_timeouts(monkeypatch):
     settings = load(monkeypatch, OPR_PROXY_WORKER_PER_CORE="3", OPR_PROXY_MAX_TIMEOUT="900")
     assert settings["workers"] == cores
     assert settings["worker_connections"] == 3000
-    assert settings["worker_class"] == "wsgiworker.LeanWorker"
+    assert settings["worker_class"] == "opr_http.worker.LeanWorker"
     assert settings["timeout"] >= 900
     assert settings["graceful_timeout"] > 0
     defaults = load(monkeypatch)

@@ -1,53 +1,63 @@
-"""Keep-alive connections to one executor, and a response that streams what arrives.
+"""Keep-alive connections to one upstream, and a response that streams what arrives.
 
-A deliberately small client for the hot path: the proxy writes the request head itself (the
-WSGI server already validated the client's headers) and lets geventhttpclient's C parser
-(llhttp) read the response, so one request costs one ``sendall`` and a few ``recv`` calls.
+A deliberately small client for hot paths: the caller writes the request head itself (it has
+validated the headers already) and geventhttpclient's C parser (llhttp) reads the response, so
+one request costs one ``sendall`` and a few ``recv`` calls. The proxy talks to executors with
+it, the executor to runtimes.
 """
 from __future__ import annotations
 
 import socket
+import time
 
 from gevent import socket as gsocket
-from geventhttpclient.response import HTTPConnectionClosed, HTTPSocketResponse
+from geventhttpclient.response import HTTPConnectionClosed, HTTPParseError, HTTPSocketResponse
 
-from proxy.config import Executor
-
-__all__ = ["ConnectionPool", "UpstreamResponse", "HTTPConnectionClosed"]
+__all__ = ["ConnectionPool", "UpstreamResponse", "HTTPConnectionClosed", "HTTPParseError"]
 
 
 class ConnectionPool:
-    """Idle keep-alive sockets to one executor (LIFO, at most ``max_idle`` kept)."""
+    """Idle keep-alive sockets to one upstream (LIFO, at most ``max_idle`` kept).
 
-    def __init__(self, executor: Executor, connect_timeout: float, max_idle: int):
-        self.executor = executor
+    A socket idle for ``max_idle_seconds`` or more is closed instead of reused: servers drop
+    idle connections after a while (Node after 5 s), and one dropped while a request is being
+    written on it fails that request."""
+
+    def __init__(self, host: str, port: int, connect_timeout: float, max_idle: int,
+                 max_idle_seconds: float = 4.0):
+        self.host, self.port = host, port
         self._connect_timeout = connect_timeout
         self._max_idle = max_idle
-        self._idle: list[gsocket.socket] = []
+        self._max_idle_seconds = max_idle_seconds
+        self._idle: list[tuple[gsocket.socket, float]] = []
+        self._closed = False
 
     def acquire(self, timeout: float) -> tuple[gsocket.socket, bool]:
         """A connected socket and whether it was reused; raises OSError when connecting fails."""
+        oldest = time.monotonic() - self._max_idle_seconds
         while self._idle:
-            sock = self._idle.pop()
-            if _alive(sock):
+            sock, since = self._idle.pop()
+            if since > oldest and _alive(sock):
                 sock.settimeout(timeout)
                 return sock, True
             sock.close()
-        sock = gsocket.create_connection((self.executor.host, self.executor.port),
+        sock = gsocket.create_connection((self.host, self.port),
                                          timeout=min(self._connect_timeout, timeout))
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.settimeout(timeout)
         return sock, False
 
     def release(self, sock: gsocket.socket, reusable: bool) -> None:
-        if reusable and len(self._idle) < self._max_idle:
-            self._idle.append(sock)
+        if reusable and not self._closed and len(self._idle) < self._max_idle:
+            self._idle.append((sock, time.monotonic()))
         else:
             sock.close()
 
     def close(self) -> None:
+        """Close the idle sockets; sockets in use are closed when they are released."""
+        self._closed = True
         while self._idle:
-            self._idle.pop().close()
+            self._idle.pop()[0].close()
 
 
 def _alive(sock: gsocket.socket) -> bool:
@@ -93,7 +103,7 @@ class UpstreamResponse(HTTPSocketResponse):
         self._sock = None
         self._pool = None
         if sock is not None and pool is not None:
-            pool.release(sock, reusable=not self.should_close())
+            pool.release(sock, reusable=self.message_complete and not self.should_close())
 
     def __del__(self) -> None:
         if self._sock is not None:

@@ -7,7 +7,7 @@ folding, malformed names and control characters are rejected with a 400), and sk
 access-log records when no access log is configured; it writes a response head together with
 a small first body piece, and disables Nagle's algorithm on client connections.
 
-    worker_class = "wsgiworker.LeanWorker"
+    worker_class = "opr_http.worker.LeanWorker"
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from wsgiworker import MAX_HEADERS, RequestHeaders
+from opr_http.worker import MAX_HEADERS, RequestHeaders
 
 
 def parse(raw: bytes) -> RequestHeaders:
