@@ -61,6 +61,9 @@ class Executor:
                "OPR_EXECUTOR_CONNECTION_STORAGE": f"local://{self.storage}",
                "OPR_EXECUTOR_WORK_DIR": str(self.work), "OPR_EXECUTOR_BIND": f"127.0.0.1:{self.port}",
                "OPR_EXECUTOR_LOG_LEVEL": "warning", **(extra_env or {})}
+        if os.access("/dev/shm", os.W_OK) and "OPR_EXECUTOR_LOGS_DIR" not in env:
+            # As deployed (docker-compose.yml sets it for the docker adapter): log files on a tmpfs.
+            env["OPR_EXECUTOR_LOGS_DIR"] = "/dev/shm/opr-executor-logs"
         self.log = open(root / "executor.log", "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", str(REPO / "deploy/gunicorn/executor.conf.py"),

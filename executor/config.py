@@ -71,10 +71,11 @@ class Config:
             threshold_name = "OPR_EXECUTOR_INACTIVE_TRESHOLD"  # the v3-era spelling
         rootfs = env.get("OPR_EXECUTOR_ROOTFS_DIR")
         runtimes = env.get("OPR_EXECUTOR_RUNTIMES_DIR")
+        adapter = env.choice("OPR_EXECUTOR_ADAPTER", "process", ("process", "docker"))
         return cls(
             env=env.choice("OPR_EXECUTOR_ENV", "production", ("production", "development")),
             secret=env.get("OPR_EXECUTOR_SECRET"),
-            adapter=env.choice("OPR_EXECUTOR_ADAPTER", "process", ("process", "docker")),
+            adapter=adapter,
             networks=env.names("OPR_EXECUTOR_NETWORK", "openruntimes-runtimes"),
             inactive_threshold=env.integer(threshold_name, 60, minimum=0),
             maintenance_interval=env.integer("OPR_EXECUTOR_MAINTENANCE_INTERVAL", 3600, minimum=1),
@@ -95,7 +96,7 @@ class Config:
             rootfs_dir=Path(rootfs).resolve() if rootfs else None,
             runtimes_dir=Path(runtimes).resolve() if runtimes else None,
             usage_interval=env.number("OPR_EXECUTOR_USAGE_INTERVAL", 5.0, minimum=0.1),
-            logs_dir=_logs_dir(env),
+            logs_dir=_logs_dir(env, adapter),
             prewarm=_prewarm(env),
             artifacts_dir=env.path("OPR_EXECUTOR_ARTIFACTS_DIR", str(work_dir.parent / "artifacts")),
         )
@@ -160,9 +161,14 @@ class _Reader:
         return low, high
 
 
-def _logs_dir(env: _Reader) -> Path | None:
-    """Where runtimes' log files go (process adapter): ``OPR_EXECUTOR_LOGS_DIR``, default a
-    folder on the ``/dev/shm`` tmpfs when there is one; ``none`` keeps them in the work dir."""
+def _logs_dir(env: _Reader, adapter: str) -> Path | None:
+    """Where runtimes' log files go: ``OPR_EXECUTOR_LOGS_DIR``, default a folder on the
+    ``/dev/shm`` tmpfs when there is one; ``none`` keeps them in the work dir.
+
+    The docker adapter bind-mounts the folder into runtime containers, so the path must be the
+    same for the executor and the Docker host. The executor cannot tell (it may run in a
+    container whose /dev/shm is its own), so that adapter has no default: set the variable and
+    mount the folder at the same path, as docker-compose.yml does."""
     raw = env.get("OPR_EXECUTOR_LOGS_DIR")
     if raw.lower() == "none":
         return None
@@ -170,6 +176,8 @@ def _logs_dir(env: _Reader) -> Path | None:
         if not raw.startswith("/"):
             raise ConfigError(f"OPR_EXECUTOR_LOGS_DIR: must be an absolute path or 'none', got {raw!r}")
         return Path(raw).resolve()
+    if adapter == "docker":
+        return None
     shm = Path("/dev/shm")
     return shm / "opr-executor-logs" if shm.is_dir() and os.access(shm, os.W_OK) else None
 

@@ -18,6 +18,7 @@ def create_adapter(config: Config) -> Adapter:
             images=config.images,
             registry_username=config.docker_hub_username,
             registry_password=config.docker_hub_password,
+            logs_root=config.logs_dir,
         )
     from executor.adapters.process import ProcessAdapter
 

@@ -32,6 +32,7 @@ from typing import Callable, Iterator, Sequence
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
+from executor.adapters import logfiles
 from executor.adapters.base import Adapter, CommandTimeout, Exit, Instance, Launch, OutputSink
 from executor.errors import ExecutorError
 
@@ -90,6 +91,7 @@ class DockerAdapter(Adapter):
         registry_password: str = "",
         ca_bundle: str | None = HOST_CA_BUNDLE,
         client: docker.DockerClient | None = None,
+        logs_root: str | os.PathLike | None = None,
     ):
         if not networks:
             raise ValueError("OPR_EXECUTOR_NETWORK: at least one network (or 'host') is required")
@@ -97,6 +99,7 @@ class DockerAdapter(Adapter):
             raise ValueError("OPR_EXECUTOR_NETWORK: 'host' cannot be combined with named networks")
         self.hostname = hostname
         self.work_dir = Path(work_dir)
+        self.logs_root = Path(logs_root) / hostname if logs_root else None  # see logfiles.py
         self.networks = tuple(networks)
         self.host_network = self.networks == ("host",)
         self.images = tuple(images)
@@ -146,9 +149,9 @@ class DockerAdapter(Adapter):
             raise
 
     def _start(self, launch: Launch, handle: _Container) -> Instance:
-        code_dir, logs_dir = handle.directory / "code", handle.directory / "logs"
+        code_dir = handle.directory / "code"
         code_dir.mkdir(parents=True)
-        logs_dir.mkdir()
+        logs_dir = logfiles.make(handle.directory, self.logs_root)
         (handle.directory / MARKER).write_text(f"{self.hostname}\n{launch.image}\n")
         binds = {str(code_dir): {"bind": "/mnt/code", "mode": "rw"},
                  str(logs_dir): {"bind": "/mnt/logs", "mode": "rw"}}
@@ -301,6 +304,8 @@ class DockerAdapter(Adapter):
                 owner, image = _owner(directory)
                 if owner == hostname:
                     self._remove_dir(directory, image)
+        if hostname == self.hostname:
+            logfiles.prune(logfiles.orphans(self.logs_root), self.work_dir, set())
         if removed:
             log.info("removed %d orphaned runtime container(s) of %s", removed, hostname)
         return removed
@@ -311,6 +316,7 @@ class DockerAdapter(Adapter):
         directories = []
         if self.work_dir.is_dir():
             directories = [(directory, *_owner(directory)) for directory in self.work_dir.iterdir()]
+        logs = logfiles.orphans(self.logs_root) if hostname == self.hostname else []
         keep = in_use()
         pruned = 0
         for container in containers:
@@ -322,6 +328,7 @@ class DockerAdapter(Adapter):
             if owner == hostname and directory.name not in keep:
                 self._remove_dir(directory, image)
                 pruned += 1
+        logfiles.prune(logs, self.work_dir, keep)
         return pruned
 
     def cpu_seconds(self, instance: Instance) -> float | None:
@@ -370,6 +377,7 @@ class DockerAdapter(Adapter):
                 log.warning("could not pull image %s: %s", image, error)
 
     def close(self) -> None:
+        logfiles.close(self.logs_root)
         self._client.close()
 
     # -- host directories ----------------------------------------------------------------------
@@ -378,6 +386,7 @@ class DockerAdapter(Adapter):
         """Delete a runtime directory, also when a container wrote root-owned files in it."""
         if not directory.exists():
             return
+        logfiles.remove(directory)
         try:
             shutil.rmtree(directory)
         except PermissionError:

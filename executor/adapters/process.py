@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable
 
 from executor import catalog, sandbox
+from executor.adapters import logfiles
 from executor.adapters.base import Adapter, CommandTimeout, Exit, Instance, Launch, OutputSink
 from executor.errors import invalid
 
@@ -75,9 +76,7 @@ class ProcessAdapter(Adapter):
                  logs_root: Path | None = None):
         self.hostname = hostname
         self.work_dir = Path(work_dir)
-        # Log files are written and read at every execution: on a tmpfs they cost ~0.1 ms a call
-        # instead of 1-3 ms of file creations and renames on a disk (see executor/README.md).
-        self.logs_root = Path(logs_root) / hostname if logs_root else None
+        self.logs_root = Path(logs_root) / hostname if logs_root else None  # see logfiles.py
         self.runtimes_dir = Path(runtimes_dir) if runtimes_dir else catalog.RUNTIMES_DIR
         self.rootfs_dir = rootfs_dir
         self.port_range = port_range
@@ -108,7 +107,7 @@ class ProcessAdapter(Adapter):
         for sub in LAYOUT:
             if sub != "logs":
                 (base / sub).mkdir(parents=True, exist_ok=True)
-        self._make_logs_dir(base)
+        logs_dir = logfiles.make(base, self.logs_root)
         port = self._allocate_port()
         meta = {"executor": self.hostname, "labels": dict(launch.labels), "name": launch.name,
                 "runtimeId": launch.runtime_id, "port": port, "pgids": []}
@@ -119,7 +118,7 @@ class ProcessAdapter(Adapter):
         env.update({"OPEN_RUNTIMES_PORT": str(port), "OPEN_RUNTIMES_HOST": "127.0.0.1"})
         runtime = _Runtime(base=base, spec=spec, env=env, memory_mb=launch.memory_mb)
         instance = Instance(name=launch.name, host="127.0.0.1", port=port, code_dir=base / "code",
-                            logs_dir=base / "logs", function_dir=base / "function", handle=runtime)
+                            logs_dir=logs_dir, function_dir=base / "function", handle=runtime)
         if launch.command is not None:
             output = open(base / "output.log", "ab")
             try:
@@ -194,9 +193,7 @@ class ProcessAdapter(Adapter):
             meta = self._read_meta(base)
             if meta is not None and meta.get("executor") == hostname:
                 owned.append((base, meta))
-        logs = []
-        if self.logs_root is not None and self.logs_root.exists() and hostname == self.hostname:
-            logs = list(self.logs_root.iterdir())
+        logs = logfiles.orphans(self.logs_root) if hostname == self.hostname else []
         keep = in_use()
         removed = 0
         for base, meta in owned:
@@ -206,35 +203,16 @@ class ProcessAdapter(Adapter):
                 _kill_recorded_group(pgid, base)
             self._remove_dirs(base)
             removed += 1
-        for folder in logs:  # logs dirs whose runtime dir is gone
-            if folder.name not in keep and not (self.work_dir / folder.name).exists():
-                shutil.rmtree(folder, ignore_errors=True)
+        logfiles.prune(logs, self.work_dir, keep)
         return removed
 
     def close(self) -> None:
         """At shutdown (after every runtime was removed): drop this executor's logs folder."""
-        if self.logs_root is not None:
-            for folder in (self.logs_root, self.logs_root.parent):
-                try:
-                    folder.rmdir()
-                except OSError:
-                    break  # missing, or still used by another executor
-
-    def _make_logs_dir(self, base: Path) -> None:
-        """``base/logs``: a directory, or a link to one on the logs tmpfs when configured."""
-        if self.logs_root is None:
-            (base / "logs").mkdir(parents=True, exist_ok=True)
-            return
-        target = self.logs_root / base.name
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        (base / "logs").symlink_to(target, target_is_directory=True)
+        logfiles.close(self.logs_root)
 
     @staticmethod
     def _remove_dirs(base: Path) -> None:
-        logs = base / "logs"
-        if logs.is_symlink():
-            shutil.rmtree(os.path.realpath(logs), ignore_errors=True)
+        logfiles.remove(base)
         shutil.rmtree(base, ignore_errors=True)
 
     def cpu_seconds(self, instance: Instance) -> float | None:

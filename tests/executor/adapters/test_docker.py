@@ -325,6 +325,30 @@ def test_a_stale_container_of_the_same_name_is_replaced(adapter, engine):
         new.close()
 
 
+def test_log_files_on_a_tmpfs_logs_root(engine, tmp_path):
+    """With a logs root, /mnt/logs is a folder there (same path for executor and Docker), made
+    per runtime and deleted with it, pruned when orphaned, and the root is dropped at close."""
+    hostname = f"opr-adaptertest-{secrets.token_hex(4)}"
+    logs_root = tmp_path / "shm"
+    adapter = DockerAdapter(hostname=hostname, work_dir=tmp_path / "work", networks=("host",),
+                            port_range=(31000, 31999), logs_root=logs_root)
+    try:
+        instance = adapter.start(launch(adapter, "logs"))
+        assert instance.logs_dir == logs_root / hostname / instance.name
+        assert run(adapter, instance, "echo hi > /mnt/logs/call_logs.log") == (0, "")
+        assert (instance.logs_dir / "call_logs.log").read_text() == "hi\n"
+        adapter.remove(instance)
+        assert not instance.logs_dir.exists()
+        stray = logs_root / hostname / f"{hostname}-gone"
+        stray.mkdir()
+        adapter.prune(hostname, set)
+        assert not stray.exists()
+    finally:
+        adapter.remove_orphans(hostname)
+        adapter.close()
+    assert _mine(engine, hostname) == [] and not (logs_root / hostname).exists()
+
+
 def test_prune_removes_what_belongs_to_no_runtime(adapter, engine):
     kept = adapter.start(launch(adapter, "kept"))
     dropped = adapter.start(launch(adapter, "dropped"))
