@@ -44,7 +44,7 @@ class ExecutionFastPath:
         try:
             if not bearer_matches(environ.get("HTTP_AUTHORIZATION"), self.config.secret):
                 raise ExecutorError("general_unauthorized")
-            codec.checked_id(runtime_id)
+            runtime_id = codec.checked_id(runtime_id)
             raw = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
             if not raw.strip():  # parameters come from the query string then: Flask's case
                 environ["wsgi.input"] = io.BytesIO(raw)

@@ -26,11 +26,12 @@ _NOT_FORWARDED = ("CONTENT_TYPE", "CONTENT_LENGTH")
 class RequestHeaders:
     """Parsed request header fields with the interface pywsgi and gunicorn use."""
 
-    __slots__ = ("fields", "status")
+    __slots__ = ("fields", "status", "_index")
 
     def __init__(self, fields: list[tuple[str, str]], status: str = ""):
         self.fields = fields
         self.status = status  # non-empty: the request is rejected with 400
+        self._index: dict[str, str] | None = None  # lower-case name -> first value, on demand
 
     @classmethod
     def parse(cls, stream, *_ignored) -> "RequestHeaders":
@@ -49,11 +50,14 @@ class RequestHeaders:
             fields.append((match.group(1), match.group(2)))
 
     def get(self, name: str, default=None):
-        name = name.lower()
-        for field, value in self.fields:
-            if field.lower() == name:
-                return value
-        return default
+        # pywsgi asks for about eight names per request: index the fields once.
+        index = self._index
+        if index is None:
+            index = {}
+            for field, value in self.fields:
+                index.setdefault(field.lower(), value)
+            self._index = index
+        return index.get(name.lower(), default)
 
     getheader = get
 
@@ -66,6 +70,7 @@ class RequestHeaders:
         if len(kept) == len(self.fields):
             raise KeyError(name)
         self.fields = kept
+        self._index = None
 
     def items(self) -> list[tuple[str, str]]:
         return list(self.fields)

@@ -77,10 +77,10 @@ def create_request(values: dict) -> CreateRequest:
         idle_timeout=values.get("idleTimeout"))
 
 
-def execution_request(url_id: str, raw: dict[str, Any]) -> ExecutionRequest:
-    """``POST /v1/runtimes/<url_id>/executions`` parameters, validated (a 400 otherwise).
-    Headers and path are checked here, before any cold start."""
-    identifier = checked_id(url_id)
+def execution_request(identifier: str, raw: dict[str, Any]) -> ExecutionRequest:
+    """``POST /v1/runtimes/<identifier>/executions`` parameters, validated (a 400 otherwise);
+    ``identifier`` has passed :func:`checked_id` already (before the body was read). Headers
+    and path are checked here, before any cold start."""
     values = parse(raw, EXECUTION_FIELDS)
     path = values["path"] if values["path"].startswith("/") else "/" + values["path"]
     return ExecutionRequest(

@@ -19,8 +19,8 @@ def services():
 @blueprint.post("/v1/runtimes/<runtime_id>/executions")
 @blueprint.post("/v1/runtimes/<runtime_id>/execution")
 def create_execution(runtime_id):
-    codec.checked_id(runtime_id)
-    return _respond(codec.execution_request(runtime_id, params.read(request)))
+    identifier = codec.checked_id(runtime_id)
+    return _respond(codec.execution_request(identifier, params.read(request)))
 
 
 @blueprint.post("/v1/execution")
