@@ -137,7 +137,6 @@ class Forwarder:
     def _forward(self, environ: dict, start_response, candidates: list[ExecutorState],
                  runtime_id: str | None) -> Iterable[bytes]:
         deadline = time.monotonic() + self._config.max_timeout
-        method = environ["REQUEST_METHOD"]
         lines = self._head_lines(environ)
         body, framing = self._request_body(environ)
         failures = []
