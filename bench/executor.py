@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
+from typing import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,36 +251,50 @@ def run(adapter: str, quick: bool) -> dict:
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="fewer iterations")
+def adapter_main(argv: list[str] | None, description: str, quick_help: str,
+                 run_adapter: Callable[[str, bool], dict], show: Callable[[str, dict], None],
+                 report: dict) -> int:
+    """The command line of a per-adapter benchmark: ``--quick``, ``--json``, ``--adapters``;
+    ``run_adapter(adapter, quick)`` per adapter (docker skipped when no engine answers),
+    ``show(adapter, result)`` prints it, the results go into ``report["results"]``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--adapters", default="process,docker")
     args = parser.parse_args(argv)
-    report = {"quick": args.quick, "cpus": os.cpu_count(), "results": []}
+    report = {"quick": args.quick, **report, "results": []}
     for adapter in args.adapters.split(","):
         if adapter == "docker" and not docker_answers():
             print("docker: no engine answers, skipped")
             continue
-        result = run(adapter, args.quick)
+        result = run_adapter(adapter, args.quick)
         report["results"].append(result)
-        warm = result.get("warm")
-        if warm:
-            print(f"{adapter} warm: through executor p50 {warm['through_executor_ms']['p50']} ms "
-                  f"p99 {warm['through_executor_ms']['p99']} ms; direct p50 {warm['direct_ms']['p50']} ms "
-                  f"p99 {warm['direct_ms']['p99']} ms; direct with log files p50 "
-                  f"{warm['direct_with_log_files_ms']['p50']} ms; added p50 {warm['added_ms']['p50']} ms "
-                  f"p99 {warm['added_ms']['p99']} ms (target p50 <= 1 ms); added vs plain p50 "
-                  f"{warm['added_vs_plain_ms']['p50']} ms")
-        for language, cold in result["cold"].items():
-            print(f"{adapter} cold {language}: request p50 {cold['request_ms']['p50']} ms "
-                  f"p99 {cold['request_ms']['p99']} ms (create+ready p50 {cold['create_plus_ready_ms']['p50']} ms)")
+        show(adapter, result)
         for language, error in result["errors"].items():
             print(f"{adapter} {language}: ERROR {error}")
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
+
+
+def show(adapter: str, result: dict) -> None:
+    warm = result.get("warm")
+    if warm:
+        print(f"{adapter} warm: through executor p50 {warm['through_executor_ms']['p50']} ms "
+              f"p99 {warm['through_executor_ms']['p99']} ms; direct p50 {warm['direct_ms']['p50']} ms "
+              f"p99 {warm['direct_ms']['p99']} ms; direct with log files p50 "
+              f"{warm['direct_with_log_files_ms']['p50']} ms; added p50 {warm['added_ms']['p50']} ms "
+              f"p99 {warm['added_ms']['p99']} ms (target p50 <= 1 ms); added vs plain p50 "
+              f"{warm['added_vs_plain_ms']['p50']} ms")
+    for language, cold in result["cold"].items():
+        print(f"{adapter} cold {language}: request p50 {cold['request_ms']['p50']} ms "
+              f"p99 {cold['request_ms']['p99']} ms (create+ready p50 {cold['create_plus_ready_ms']['p50']} ms)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    return adapter_main(argv, __doc__.split("\n")[0], "fewer iterations", run, show,
+                        {"cpus": os.cpu_count()})
 
 
 if __name__ == "__main__":

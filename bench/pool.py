@@ -11,13 +11,10 @@ starts from the image. Each sample is the whole execution request through the ex
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import time
-from pathlib import Path
 
-from bench.executor import (LANGUAGES, Executor, docker_answers, languages_available, percentiles,
+from bench.executor import (LANGUAGES, Executor, adapter_main, languages_available, percentiles,
                             running_executor)
 
 TARGET_MS = {"process": 50, "docker": 100}
@@ -84,32 +81,19 @@ def run(adapter: str, quick: bool) -> dict:
     return results
 
 
+def show(adapter: str, result: dict) -> None:
+    for language, figures in result["languages"].items():
+        hit, miss = figures["pool_hit_ms"], figures["pool_miss_ms"]
+        verdict = "meets" if hit["p50"] <= TARGET_MS[adapter] else "MISSES"
+        print(f"{adapter} {language}: pool hit p50 {hit['p50']} ms p90 {hit['p90']} ms | "
+              f"pool miss p50 {miss['p50']} ms p90 {miss['p90']} ms; hit fill+specialize p50 "
+              f"{figures['pool_hit_fill_and_specialize_ms']['p50']} ms "
+              f"({verdict} the {TARGET_MS[adapter]} ms target)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="5 hits and 5 misses per language (else 20)")
-    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
-    parser.add_argument("--adapters", default="process,docker")
-    args = parser.parse_args(argv)
-    report = {"quick": args.quick, "results": []}
-    for adapter in args.adapters.split(","):
-        if adapter == "docker" and not docker_answers():
-            print("docker: no engine answers, skipped")
-            continue
-        result = run(adapter, args.quick)
-        report["results"].append(result)
-        for language, figures in result["languages"].items():
-            hit, miss = figures["pool_hit_ms"], figures["pool_miss_ms"]
-            verdict = "meets" if hit["p50"] <= TARGET_MS[adapter] else "MISSES"
-            print(f"{adapter} {language}: pool hit p50 {hit['p50']} ms p90 {hit['p90']} ms | "
-                  f"pool miss p50 {miss['p50']} ms p90 {miss['p90']} ms; hit fill+specialize p50 "
-                  f"{figures['pool_hit_fill_and_specialize_ms']['p50']} ms "
-                  f"({verdict} the {TARGET_MS[adapter]} ms target)")
-        for language, error in result["errors"].items():
-            print(f"{adapter} {language}: ERROR {error}")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2))
-    return 0
+    return adapter_main(argv, __doc__.split("\n")[0], "5 hits and 5 misses per language (else 20)",
+                        run, show, {})
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from tests.executor.support import NODE_IMAGE, ensure_image, leftovers, start_executor
+from tests.executor.support import leftovers, start_for_adapter
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +22,7 @@ def executors_root(tmp_path_factory):
 @pytest.fixture(scope="session", params=["process", pytest.param("docker", marks=pytest.mark.docker)])
 def executor(request, executors_root):
     """A shared executor per adapter (docker: host network, the node image)."""
-    if request.param == "docker":
-        request.getfixturevalue("docker_engine")
-        ensure_image("node-18.0", NODE_IMAGE)
-    server = start_executor(executors_root, f"shared-{request.param}", adapter=request.param)
+    server = start_for_adapter(request, executors_root, "shared")
     yield server
     server.stop()
 

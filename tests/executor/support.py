@@ -137,6 +137,15 @@ def start_executor(root: Path, name: str, adapter: str = "process", **env_overri
     return executor
 
 
+def start_for_adapter(request, root: Path, name: str, **env_overrides) -> Executor:
+    """:func:`start_executor` on the adapter a parametrized fixture stands for
+    (``request.param``): docker needs the engine fixture and the node image first."""
+    if request.param == "docker":
+        request.getfixturevalue("docker_engine")
+        ensure_image("node-18.0", NODE_IMAGE)
+    return start_executor(root, f"{name}-{request.param}", adapter=request.param, **env_overrides)
+
+
 def leftovers(root: Path) -> list[str]:
     """Runtime directories, processes and containers of the test executors still around."""
     found = []

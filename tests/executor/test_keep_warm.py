@@ -8,7 +8,7 @@ import pytest
 from executor.config import Config, ConfigError
 from executor.maintenance import idle
 from executor.runtimes import UP, Runtime
-from tests.executor.support import NODE_IMAGE, ensure_image, new_id, start_executor
+from tests.executor.support import NODE_IMAGE, new_id, start_for_adapter
 
 GONE_SECONDS = 60
 
@@ -44,11 +44,8 @@ def test_prewarm_default_is_off():
 @pytest.fixture(scope="module", params=["process", pytest.param("docker", marks=pytest.mark.docker)])
 def busy_executor(request, executors_root):
     """An executor whose maintenance runs every second with a 1 s inactive threshold."""
-    if request.param == "docker":
-        request.getfixturevalue("docker_engine")
-        ensure_image("node-18.0", NODE_IMAGE)
-    server = start_executor(executors_root, f"keepwarm-{request.param}", adapter=request.param,
-                            OPR_EXECUTOR_MAINTENANCE_INTERVAL="1", OPR_EXECUTOR_INACTIVE_THRESHOLD="1")
+    server = start_for_adapter(request, executors_root, "keepwarm",
+                               OPR_EXECUTOR_MAINTENANCE_INTERVAL="1", OPR_EXECUTOR_INACTIVE_THRESHOLD="1")
     server.artifact = server.build("node")
     yield server
     server.stop()

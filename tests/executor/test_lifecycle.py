@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.executor.support import NODE_IMAGE, REPO, ensure_image, new_id, start_executor
+from tests.executor.support import NODE_IMAGE, REPO, new_id, start_executor, start_for_adapter
 
 
 def wait_until(predicate, seconds=30.0):
@@ -25,11 +25,8 @@ def wait_until(predicate, seconds=30.0):
 @pytest.fixture(params=["process", pytest.param("docker", marks=pytest.mark.docker)])
 def eager_executor(request, executors_root):
     """An executor whose maintenance runs every second with a 2-second idle threshold."""
-    if request.param == "docker":
-        request.getfixturevalue("docker_engine")
-        ensure_image("node-18.0", NODE_IMAGE)
-    server = start_executor(executors_root, f"eager-{request.param}-{new_id()}", adapter=request.param,
-                            OPR_EXECUTOR_MAINTENANCE_INTERVAL=1, OPR_EXECUTOR_INACTIVE_TRESHOLD=2)
+    server = start_for_adapter(request, executors_root, f"eager-{new_id()}",
+                               OPR_EXECUTOR_MAINTENANCE_INTERVAL=1, OPR_EXECUTOR_INACTIVE_TRESHOLD=2)
     yield server
     server.stop()
 

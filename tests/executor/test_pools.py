@@ -20,7 +20,7 @@ from executor.pools import Pools
 from executor import runtime_http
 from executor.runtime_http import client_for
 from executor.specialize import SpecializationFailed, specialize
-from tests.executor.support import NODE_IMAGE, ensure_image, leftovers, new_id, start_executor
+from tests.executor.support import NODE_IMAGE, leftovers, new_id, start_executor, start_for_adapter
 
 POOL_TARGET = 2
 READY_SECONDS = 90
@@ -28,11 +28,8 @@ READY_SECONDS = 90
 
 @pytest.fixture(scope="module", params=["process", pytest.param("docker", marks=pytest.mark.docker)])
 def pool_executor(request, executors_root):
-    if request.param == "docker":
-        request.getfixturevalue("docker_engine")
-        ensure_image("node-18.0", NODE_IMAGE)
-    server = start_executor(executors_root, f"pool-{request.param}", adapter=request.param,
-                            OPR_EXECUTOR_PREWARM=f"{NODE_IMAGE}={POOL_TARGET}")
+    server = start_for_adapter(request, executors_root, "pool",
+                               OPR_EXECUTOR_PREWARM=f"{NODE_IMAGE}={POOL_TARGET}")
     server.artifact = server.build("node")
     yield server
     server.stop()

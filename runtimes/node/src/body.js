@@ -4,11 +4,12 @@
 const { BODY_LIMIT, rejectTooLarge } = require('./rejections');
 
 /**
- * Reads the whole body into a Buffer. When it passes the limit mid-stream (chunked bodies), the
- * request is answered with 413 and the promise resolves null. Rejects if the client goes away.
+ * Reads the whole body into a Buffer. Resolves null when there is nobody to answer any more:
+ * the body passed the limit mid-stream (chunked bodies; the request was answered with 413), or
+ * the client went away while sending.
  */
 function readBody(req, res) {
-  return new Promise((resolve, fail) => {
+  return new Promise((resolve) => {
     const chunks = [];
     let size = 0;
     let tooLarge = false;
@@ -27,8 +28,8 @@ function readBody(req, res) {
     req.on('end', () => {
       if (!tooLarge) resolve(Buffer.concat(chunks, size));
     });
-    req.on('error', fail);
-    req.on('aborted', () => fail(new Error('Request aborted by the client.')));
+    req.on('error', () => resolve(null));
+    req.on('aborted', () => resolve(null));
   });
 }
 

@@ -43,13 +43,8 @@ function createHandler(config, loader = new FunctionLoader(config.functionDir, c
     if (rejectEarly(req, res, headers, config.secret, expectsContinue)) return;
     if (expectsContinue) res.writeContinue();
 
-    let body;
-    try {
-      body = await readBody(req, res);
-    } catch (_) {
-      return; // The client went away while sending: nobody to answer.
-    }
-    if (body === null) return; // Too large: already answered.
+    const body = await readBody(req, res);
+    if (body === null) return; // Too large (answered already), or the client went away.
 
     const logging = (headers['x-open-runtimes-logging'] || '').trim().toLowerCase() !== 'disabled';
     const callLog = new CallLog(logging);

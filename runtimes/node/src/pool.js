@@ -156,13 +156,8 @@ function createPoolHandler(config) {
       return;
     }
     if (expectsContinue) res.writeContinue();
-    let body;
-    try {
-      body = await readBody(req, res);
-    } catch (_) {
-      return; // The client went away while sending: nobody to answer.
-    }
-    if (body === null) return; // Too large: already answered.
+    const body = await readBody(req, res);
+    if (body === null) return; // Too large (answered already), or the client went away.
     // Read while another specialization completed: that one won.
     if (onCall !== null) {
       sendRejection(res, 409, MESSAGES.alreadySpecialized, false);
